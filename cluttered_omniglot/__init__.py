@@ -1,0 +1,1 @@
+"""Cluttered Omniglot, the one-shot segmentation benchmark, as a TensorFlow Datasets builder."""
