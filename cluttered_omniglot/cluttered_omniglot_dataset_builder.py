@@ -1,0 +1,109 @@
+"""Cluttered Omniglot: one-shot segmentation of a target character in a cluttered scene."""
+
+import dataclasses
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from cluttered_omniglot import beam_generation
+from cluttered_omniglot import omniglot_source
+from cluttered_omniglot.core import jobs
+from cluttered_omniglot.core import splits
+
+_MANUAL_DOWNLOAD_INSTRUCTIONS = """\
+Optional. To build without network access, put the two official Omniglot archives
+`images_background.zip` and `images_evaluation.zip` (from
+https://github.com/brendenlake/omniglot/tree/master/python) in the manual dir, for example
+`tfds build ... --manual_dir DIR`. Without them, the builder downloads both archives.
+"""
+
+
+@dataclasses.dataclass(eq=False)
+class ClutteredOmniglotConfig(tfds.core.BuilderConfig):
+    """A clutter level and split sizes.
+
+    Attributes:
+      clutter: characters per scene, the target included.
+      train_examples: size of the `train` split; a positive multiple of 2000.
+      eval_examples: size of each of the four validation and test splits; a positive multiple of
+        2000. Every split is the prefix of the paper's split of the same name.
+    """
+
+    clutter: int = 4
+    train_examples: int = splits.PAPER_TRAIN_EXAMPLES
+    eval_examples: int = splits.PAPER_EVAL_EXAMPLES
+
+    def __post_init__(self):
+        jobs.check_clutter(self.clutter)
+        splits.check_example_count(self.train_examples, "train_examples")
+        splits.check_example_count(self.eval_examples, "eval_examples")
+        for size, spec in ((self.train_examples, splits.SPLITS[0]), (self.eval_examples, splits.SPLITS[1])):
+            if size > splits.paper_examples(spec):
+                raise ValueError(
+                    f"{spec.name} has at most {splits.paper_examples(spec)} examples in the paper's "
+                    f"seeding, got {size}. Use a size up to {splits.paper_examples(spec)}."
+                )
+
+
+def _paper_config(clutter):
+    return ClutteredOmniglotConfig(
+        name=f"clutter_{clutter}",
+        description=f"{clutter} characters per scene, the paper's split sizes.",
+        clutter=clutter,
+    )
+
+
+class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
+    """Cluttered Omniglot scenes, target exemplars and target segmentation masks."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "First release, bit-identical to the authors' published splits."}
+    BUILDER_CONFIGS = [_paper_config(clutter) for clutter in splits.CLUTTER_LEVELS]
+    MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
+
+    def _info(self):
+        features = tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(96, 96, 3), doc="Scene of colored characters."),
+            "target": tfds.features.Image(shape=(32, 32, 3), doc="Another drawing-augmentation of the target."),
+            "segmentation": tfds.features.Image(
+                shape=(96, 96, 1), doc="1 on the target's pixels in the scene, 0 elsewhere."
+            ),
+            "index": tfds.features.Scalar(np.int64, doc="Position of the example in the paper's split."),
+            "target_alphabet": tfds.features.ClassLabel(names_file=str(omniglot_source.ALPHABET_NAMES_FILE)),
+            "target_character": tfds.features.ClassLabel(names_file=str(omniglot_source.CHARACTER_NAMES_FILE)),
+            "target_drawer": tfds.features.Scalar(np.int64, doc="Omniglot drawer of the target, 0-19."),
+            "target_bbox": tfds.features.BBoxFeature(doc="Box of the target's crop in the scene."),
+        })
+        return self.dataset_info_from_configs(
+            features=features,
+            supervised_keys=({"image": "image", "target": "target"}, "segmentation"),
+            homepage="https://github.com/michaelisc/cluttered-omniglot",
+        )
+
+    def _split_generators(self, dl_manager):
+        archive_paths = self._archive_paths(dl_manager)
+        for path in archive_paths.values():
+            omniglot_source.load_checked_archive(str(path))
+
+        generators = {}
+        for spec in splits.SPLITS:
+            examples = self.builder_config.train_examples if spec.is_train else self.builder_config.eval_examples
+            generators[spec.name] = self._generate_examples(
+                split=spec.name, examples=examples, archive_path=archive_paths[spec.pool.archive]
+            )
+        return generators
+
+    def _archive_paths(self, dl_manager):
+        try:
+            manual_dir = dl_manager.manual_dir
+        except AssertionError:  # TFDS raises it when the manual dir is unset, missing or empty.
+            manual_dir = None
+        paths = omniglot_source.manual_archive_paths(manual_dir)
+        if paths is None:
+            paths = dl_manager.download(omniglot_source.ARCHIVE_URLS)
+        return paths
+
+    def _generate_examples(self, split, examples, archive_path):
+        return beam_generation.RenderSplit(  # pylint: disable=no-value-for-parameter
+            split=split, clutter=self.builder_config.clutter, examples=examples, archive_path=archive_path
+        )

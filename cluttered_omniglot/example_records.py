@@ -1,0 +1,49 @@
+"""Turn rendered jobs into the feature dictionaries that the TFDS builder writes."""
+
+import numpy as np
+
+from cluttered_omniglot.core import scene
+from cluttered_omniglot.core import splits
+from cluttered_omniglot import omniglot_source
+
+
+def pool_labels(omniglot_set, spec):
+    """Return (character labels, alphabet labels) of a split's pool, as global label ids.
+
+    Label ids index `alphabet_names.txt` and `character_names.txt`: background alphabets first.
+    """
+    pool = omniglot_set.pool_slice(spec.pool.first_alphabet, spec.pool.stop_alphabet)
+    first_alphabet, first_character = omniglot_source.label_offsets(omniglot_set.name)
+    characters = np.arange(pool.start, pool.stop) + first_character
+    alphabets = np.array([omniglot_set.characters[i][0] for i in range(pool.start, pool.stop)]) + first_alphabet
+    return characters, alphabets
+
+
+def job_records(job_arrays, request, character_labels, alphabet_labels):
+    """Yield (index, features) for every example of a rendered job.
+
+    `index` is the example's position in the paper's split, which is also the record key, so the
+    written dataset has the same order and content whichever runner or worker count built it.
+    """
+    first_index = request.job_index * splits.EXAMPLES_PER_JOB
+    for i in range(len(job_arrays)):
+        top, left, height, width = (int(v) for v in job_arrays.bboxes[i])
+        pool_character = int(job_arrays.characters[i])
+        index = first_index + i
+        yield index, {
+            "image": job_arrays.images[i],
+            "target": job_arrays.targets[i],
+            "segmentation": job_arrays.segmentations[i],
+            "index": index,
+            "target_alphabet": int(alphabet_labels[pool_character]),
+            "target_character": int(character_labels[pool_character]),
+            "target_drawer": int(job_arrays.drawers[i]),
+            "target_bbox": _normalized_box(top, left, height, width),
+        }
+
+
+def _normalized_box(top, left, height, width):
+    size = float(scene.SCENE_SIZE)
+    return np.array(
+        [top / size, left / size, (top + height) / size, (left + width) / size], np.float32
+    )

@@ -1,0 +1,47 @@
+"""Packaging of the cluttered_omniglot TFDS builder."""
+
+import pathlib
+
+import setuptools
+
+README = pathlib.Path(__file__).parent / "README.md"
+
+setuptools.setup(
+    name="cluttered-omniglot",
+    version="1.0.0",
+    description="Cluttered Omniglot one-shot segmentation benchmark as a TensorFlow Datasets builder",
+    long_description=README.read_text() if README.exists() else "",
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["cluttered_omniglot", "cluttered_omniglot.*"]),
+    package_data={
+        "cluttered_omniglot": [
+            "checksums.tsv",
+            "*.txt",
+            "README.md",
+            "CITATIONS.bib",
+            "dummy_data/*",
+            "dummy_data/**/*",
+        ],
+    },
+    install_requires=[
+        "apache-beam>=2.50",
+        "etils[epath]",
+        # tensorflow-datasets imports these in its command line and builder code without
+        # declaring them as dependencies (seen with tensorflow-datasets 4.9.10).
+        "importlib_resources",
+        "mlcroissant",
+        "numba>=0.59",
+        "numpy>=1.24",
+        "pillow>=9",
+        "tensorflow-datasets>=4.9.4",
+    ],
+    extras_require={
+        # TFDS needs TensorFlow to build and load datasets but leaves the choice of package to
+        # the user, so this package does the same.
+        "tensorflow": ["tensorflow>=2.15"],
+        "tensorflow-cpu": ["tensorflow-cpu>=2.15"],
+        "test": ["pytest>=7", "psutil"],
+    },
+)
