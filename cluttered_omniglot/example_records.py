@@ -1,6 +1,9 @@
 """Turn rendered jobs into the feature dictionaries that the TFDS builder writes."""
 
+import io
+
 import numpy as np
+from PIL import Image
 
 from cluttered_omniglot.core import scene
 from cluttered_omniglot.core import splits
@@ -31,15 +34,28 @@ def job_records(job_arrays, request, character_labels, alphabet_labels):
         pool_character = int(job_arrays.characters[i])
         index = first_index + i
         yield index, {
-            "image": job_arrays.images[i],
-            "target": job_arrays.targets[i],
-            "segmentation": job_arrays.segmentations[i],
+            "image": encode_png(job_arrays.images[i]),
+            "target": encode_png(job_arrays.targets[i]),
+            "segmentation": encode_png(job_arrays.segmentations[i]),
             "index": index,
             "target_alphabet": int(alphabet_labels[pool_character]),
             "target_character": int(character_labels[pool_character]),
             "target_drawer": int(job_arrays.drawers[i]),
             "target_bbox": _normalized_box(top, left, height, width),
         }
+
+
+def encode_png(pixels):
+    """Encode a uint8 (height, width, channels) array as PNG bytes, which TFDS stores unchanged.
+
+    Pillow's encoder at compression level 1 is faster than TensorFlow's on cluttered scenes, costs
+    about 10% more bytes than level 6, and is lossless, so decoding returns the rendered pixels.
+    """
+    if pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def _normalized_box(top, left, height, width):

@@ -27,10 +27,10 @@ CHARACTER_NAMES = _read_names(CHARACTER_NAMES_FILE)
 
 
 def manual_archive_paths(manual_dir):
-    """Return {archive stem: path} when `manual_dir` holds both archives, None when it holds neither.
+    """Return {archive stem: path} when `manual_dir` contains both archives, None when it contains neither.
 
     Raises:
-      FileNotFoundError: the folder holds one archive but not the other.
+      FileNotFoundError: the folder contains one archive but not the other.
     """
     if manual_dir is None:
         return None
@@ -42,8 +42,8 @@ def manual_archive_paths(manual_dir):
     if len(present) < len(paths):
         missing = sorted(f"{stem}.zip" for stem in set(paths) - present)
         raise FileNotFoundError(
-            f"The manual dir {manual_dir} holds {', '.join(sorted(f'{s}.zip' for s in present))} but "
-            f"not {', '.join(missing)}. Put both Omniglot archives there, or remove the one present "
+            f"Missing {', '.join(missing)} in the manual dir {manual_dir}, which contains "
+            f"{', '.join(sorted(f'{stem}.zip' for stem in present))}. Put both Omniglot archives there, or remove the one present "
             "to download both."
         )
     return paths
