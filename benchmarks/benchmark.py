@@ -1,0 +1,169 @@
+"""Measure rendering and `tfds build` throughput of cluttered_omniglot and print the ratios.
+
+Usage: python benchmarks/benchmark.py [--manual_dir DIR] [--quick]
+
+Rendering: scenes per second of the compiled engine (`jobs.render_job`) and of the Pillow oracle
+(`pillow_oracle.render_job_oracle`, the in-repository stand-in for the authors' per-character Pillow
+code) over whole 2000-scene jobs of `val_train_alphabets`, one process, clutter 4, 32 and 256.
+
+End to end: a `tfds build` of a custom config (render, PNG encoding, serialization and writing of
+all five splits) with the Beam DirectRunner on one and on two worker processes, at clutter 4 and
+256, with the peak resident memory of the largest worker process. Run it on a quiet machine: every
+figure is wall-clock time.
+"""
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_MANUAL_DIR = os.path.join(REPO_DIR, "..", "shared", "omniglot")
+SPLIT = "val_train_alphabets"
+EXAMPLES_PER_JOB = 2000
+# Examples per split of the end-to-end builds: the train split is larger so that per-process
+# start-up (imports, archive reading, compilation cache loading) weighs less.
+BUILD_SIZES = {4: (20000, 2000), 256: (8000, 2000)}
+
+_BUILD_SCRIPT = """
+import resource, sys, time
+import tensorflow_datasets as tfds
+import cluttered_omniglot
+clutter, train, evaluation, workers, data_dir, manual_dir = sys.argv[1:]
+config = cluttered_omniglot.ClutteredOmniglotConfig(
+    name="benchmark", clutter=int(clutter), train_examples=int(train), eval_examples=int(evaluation))
+builder = tfds.builder("cluttered_omniglot", config=config, data_dir=data_dir)
+# FnApiRunner is what the DirectRunner falls back to; naming it skips the DirectRunner's first
+# attempt with the Prism runner, which downloads a binary.
+options = ["--runner=FnApiRunner", "--direct_num_workers=" + workers]
+if int(workers) > 1:
+    options.append("--direct_running_mode=multi_processing")
+download_config = tfds.download.DownloadConfig(
+    manual_dir=manual_dir,
+    beam_options=tfds.core.lazy_imports.apache_beam.options.pipeline_options.PipelineOptions(options))
+start = time.perf_counter()
+builder.download_and_prepare(download_config=download_config)
+seconds = time.perf_counter() - start
+examples = sum(split.num_examples for split in builder.info.splits.values())
+size = sum(split.num_bytes for split in builder.info.splits.values())
+own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("RESULT", seconds, examples, size, own_peak, child_peak)
+"""
+
+
+def measure_rendering(omniglot_set, clutter, engine, jobs_module):
+    from cluttered_omniglot.core import splits
+
+    spec = splits.split_spec(SPLIT)
+    pool = omniglot_set.pool_slice(spec.pool.first_alphabet, spec.pool.stop_alphabet)
+    request = jobs_module.JobRequest(SPLIT, clutter, 0, EXAMPLES_PER_JOB)
+    start = time.perf_counter()
+    arrays = engine(request, omniglot_set.packed_strokes[pool])
+    seconds = time.perf_counter() - start
+    return len(arrays) / seconds, arrays
+
+
+def rendering_table(manual_dir, clutters):
+    from cluttered_omniglot.core import jobs
+    from cluttered_omniglot.core import omniglot_archives
+    from cluttered_omniglot.core import pillow_oracle
+
+    omniglot_set = omniglot_archives.read_omniglot_archive(os.path.join(manual_dir, "images_background.zip"))
+    # A first small job loads or compiles the engine, so it is not counted.
+    jobs.render_job(jobs.JobRequest(SPLIT, 4, 0, 10), omniglot_set.packed_strokes[:964])
+
+    print("Rendering alone, one process, whole 2000-scene jobs of val_train_alphabets")
+    print(f"{'clutter':>7} {'engine scenes/s':>16} {'oracle scenes/s':>16} {'ratio':>7} {'identical':>9}")
+    ratios = {}
+    for clutter in clutters:
+        fast_rate, fast_arrays = measure_rendering(omniglot_set, clutter, jobs.render_job, jobs)
+        oracle_rate, oracle_arrays = measure_rendering(omniglot_set, clutter, pillow_oracle.render_job_oracle, jobs)
+        identical = all(
+            (getattr(fast_arrays, field) == getattr(oracle_arrays, field)).all()
+            for field in ("images", "targets", "segmentations", "characters", "drawers", "bboxes")
+        )
+        ratios[clutter] = (fast_rate, oracle_rate)
+        print(f"{clutter:7d} {fast_rate:16.1f} {oracle_rate:16.1f} {fast_rate / oracle_rate:7.1f} {str(identical):>9}")
+    return ratios
+
+
+def run_build(clutter, workers, manual_dir):
+    train, evaluation = BUILD_SIZES[clutter]
+    data_dir = tempfile.mkdtemp(prefix="cluttered_omniglot_benchmark_")
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", _BUILD_SCRIPT, str(clutter), str(train), str(evaluation), str(workers),
+             data_dir, manual_dir],
+            capture_output=True, text=True, check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"build at clutter {clutter} with {workers} workers failed:\n{completed.stderr[-3000:]}")
+        line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
+        seconds, examples, size, own_peak, child_peak = (float(value) for value in line.split()[1:])
+        return {
+            "seconds": seconds,
+            "examples": int(examples),
+            "bytes_per_example": size / examples,
+            # ru_maxrss is in KiB on Linux. With one worker the DirectRunner renders in the
+            # builder's own process; with several, in child processes.
+            "worker_peak_mb": (own_peak if workers == 1 else child_peak) * 1024 / 1e6,
+        }
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def build_table(manual_dir, clutters, oracle_rates):
+    print()
+    print("End to end (tfds build: render, PNG encoding, writing of all five splits), DirectRunner")
+    print(f"{'clutter':>7} {'workers':>7} {'examples':>8} {'seconds':>8} {'examples/s':>10} "
+          f"{'bytes/example':>13} {'peak worker MB':>14}")
+    results = {}
+    for clutter in clutters:
+        for workers in (1, 2):
+            result = run_build(clutter, workers, manual_dir)
+            results[clutter, workers] = result
+            rate = result["examples"] / result["seconds"]
+            print(f"{clutter:7d} {workers:7d} {result['examples']:8d} {result['seconds']:8.1f} {rate:10.1f} "
+                  f"{result['bytes_per_example']:13.0f} {result['worker_peak_mb']:14.0f}")
+    print()
+    for clutter in clutters:
+        one = results[clutter, 1]["examples"] / results[clutter, 1]["seconds"]
+        two = results[clutter, 2]["examples"] / results[clutter, 2]["seconds"]
+        print(f"clutter {clutter}: two workers / one worker = {two / one:.2f}")
+        if clutter in oracle_rates:
+            print(f"clutter {clutter}: end to end per worker / oracle rendering alone = "
+                  f"{one / oracle_rates[clutter][1]:.1f}")
+    for clutter in clutters:
+        per_example = results[clutter, 1]["bytes_per_example"]
+        paper_examples = 2_000_000 + 4 * 10_000
+        print(f"clutter {clutter}: {per_example:.0f} bytes per example, so a paper config takes about "
+              f"{per_example * paper_examples / 1e9:.1f} GB (the authors' raw arrays: 39936 bytes per example)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--manual_dir", default=DEFAULT_MANUAL_DIR,
+                        help="folder with images_background.zip and images_evaluation.zip")
+    parser.add_argument("--quick", action="store_true", help="clutter 4 only, for a smoke run")
+    args = parser.parse_args()
+    manual_dir = os.path.abspath(args.manual_dir)
+
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown")
+    print(f"machine: {os.cpu_count()} cores, {model}, Python {platform.python_version()}")
+
+    clutters = (4,) if args.quick else (4, 32, 256)
+    oracle_rates = rendering_table(manual_dir, clutters)
+    build_table(manual_dir, (4,) if args.quick else (4, 256), oracle_rates)
+    print(f"benchmark process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, REPO_DIR)
+    main()
