@@ -91,5 +91,12 @@ def render_job_numpy(request, pool_strokes):
 
 
 def render_job(request, pool_strokes):
-    """Render a job with the fastest available implementation; see `render_job_numpy`."""
-    return render_job_numpy(request, pool_strokes)
+    """Render a job with the compiled engine, whose output equals `render_job_numpy` byte for byte.
+
+    Takes the same arguments as `render_job_numpy`. The first call in a process loads the compiled
+    code from numba's on-disk cache, or compiles it (several seconds) when the cache is missing.
+    """
+    # Imported here because fast_render imports this module.
+    from cluttered_omniglot.core import fast_render
+
+    return fast_render.render_job_fast(request, pool_strokes)
