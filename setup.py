@@ -42,6 +42,9 @@ setuptools.setup(
         # the user, so this package does the same.
         "tensorflow": ["tensorflow>=2.15"],
         "tensorflow-cpu": ["tensorflow-cpu>=2.15"],
-        "test": ["pytest>=7", "psutil"],
+        # scripts/make_figure.py draws with matplotlib.
+        "figures": ["matplotlib>=3.7"],
+        # The workflow tests call tfds.show_examples (matplotlib) and tfds.as_dataframe (pandas).
+        "test": ["pytest>=7", "psutil", "matplotlib>=3.7", "pandas>=2"],
     },
 )

@@ -1,7 +1,10 @@
 """Cluttered Omniglot: one-shot segmentation of a target character in a cluttered scene."""
 
+import collections
 import dataclasses
 
+from absl import logging
+import apache_beam as beam
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -102,6 +105,32 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         if paths is None:
             paths = dl_manager.download(omniglot_source.ARCHIVE_URLS)
         return paths
+
+    def _process_pipeline_result(self, pipeline_result):
+        """Log the total and per-split value of each `cluttered_omniglot` Beam counter.
+
+        TFDS calls this once the pipeline has finished. Step names start with the split name,
+        because TFDS applies each split's transform under that label.
+        """
+        try:
+            query = pipeline_result.metrics().query(
+                beam.metrics.MetricsFilter().with_namespace(beam_generation.COUNTER_NAMESPACE)
+            )
+        except NotImplementedError:
+            logging.warning("The Beam runner does not report metrics, so the build counters are not logged.")
+            return
+        split_values = collections.defaultdict(collections.Counter)  # counter name -> split -> value
+        for counter in query["counters"]:
+            # Runners that cannot commit metrics report None as committed value.
+            value = counter.committed if counter.committed is not None else counter.attempted
+            split = counter.key.step.split("/", 1)[0]
+            split_values[counter.key.metric.name][split] += value
+        for name, values in sorted(split_values.items()):
+            details = ", ".join(f"{split} {value}" for split, value in sorted(values.items()))
+            logging.info(
+                "Beam counter %s:%s = %d (%s)",
+                beam_generation.COUNTER_NAMESPACE, name, sum(values.values()), details,
+            )
 
     def _generate_examples(self, split, examples, archive_path):
         return beam_generation.RenderSplit(  # pylint: disable=no-value-for-parameter
