@@ -44,7 +44,8 @@ setuptools.setup(
         "tensorflow-cpu": ["tensorflow-cpu>=2.15"],
         # scripts/make_figure.py draws with matplotlib.
         "figures": ["matplotlib>=3.7"],
-        # The workflow tests call tfds.show_examples (matplotlib) and tfds.as_dataframe (pandas).
-        "test": ["pytest>=7", "psutil", "matplotlib>=3.7", "pandas>=2"],
+        # The workflow tests call tfds.show_examples (matplotlib) and tfds.as_dataframe (pandas);
+        # tfds.testing imports dill without declaring it.
+        "test": ["pytest>=7", "psutil", "matplotlib>=3.7", "pandas>=2", "dill"],
     },
 )

@@ -17,8 +17,12 @@ _MANUAL_DOWNLOAD_INSTRUCTIONS = """\
 Optional. To build without network access, put the two official Omniglot archives
 `images_background.zip` and `images_evaluation.zip` (from
 https://github.com/brendenlake/omniglot/tree/master/python) in the manual dir, for example
-`tfds build ... --manual_dir DIR`. Without them, the builder downloads both archives.
+`tfds build ... --manual_dir DIR`. The folders `images_background/` and `images_evaluation/`
+extracted from them work too. Without them, the builder downloads both archives.
 """
+
+
+_DEFAULT_BEAM_RUNNER = "FnApiRunner"
 
 
 @dataclasses.dataclass(eq=False)
@@ -40,11 +44,16 @@ class ClutteredOmniglotConfig(tfds.core.BuilderConfig):
         jobs.check_clutter(self.clutter)
         splits.check_example_count(self.train_examples, "train_examples")
         splits.check_example_count(self.eval_examples, "eval_examples")
-        for size, spec in ((self.train_examples, splits.SPLITS[0]), (self.eval_examples, splits.SPLITS[1])):
-            if size > splits.paper_examples(spec):
+        limits = (
+            ("train_examples", self.train_examples, splits.SPLITS[0], "train split"),
+            ("eval_examples", self.eval_examples, splits.SPLITS[1], "validation and test splits"),
+        )
+        for field, size, spec, described_splits in limits:
+            limit = splits.paper_examples(spec)
+            if size > limit:
                 raise ValueError(
-                    f"{spec.name} has at most {splits.paper_examples(spec)} examples in the paper's "
-                    f"seeding, got {size}. Use a size up to {splits.paper_examples(spec)}."
+                    f"{field} must be at most {limit}, the size of the paper's {described_splits}, "
+                    f"got {size}. Use {field} up to {limit}."
                 )
 
 
@@ -64,6 +73,22 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [_paper_config(clutter) for clutter in splits.CLUTTER_LEVELS]
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
 
+    def download_and_prepare(self, *, download_config=None, **kwargs):
+        """Build the dataset; without a chosen Beam runner, run on Beam's local FnApiRunner.
+
+        Beam's DirectRunner first tries the Prism runner, which downloads a binary from GitHub, and
+        falls back to the FnApiRunner when that fails. Naming the FnApiRunner keeps offline builds
+        offline and still honours `direct_num_workers` and `direct_running_mode`.
+        """
+        download_config = download_config or tfds.download.DownloadConfig()
+        options = download_config.beam_options
+        runner_chosen = download_config.beam_runner is not None or (
+            options is not None and options.view_as(beam.options.pipeline_options.StandardOptions).runner
+        )
+        if not runner_chosen:
+            download_config = dataclasses.replace(download_config, beam_runner=_DEFAULT_BEAM_RUNNER)
+        super().download_and_prepare(download_config=download_config, **kwargs)
+
     def _info(self):
         features = tfds.features.FeaturesDict({
             "image": tfds.features.Image(shape=(96, 96, 3), doc="Scene of colored characters."),
@@ -81,6 +106,12 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
             features=features,
             supervised_keys=({"image": "image", "target": "target"}, "segmentation"),
             homepage="https://github.com/michaelisc/cluttered-omniglot",
+            # Stored with the dataset, because a custom config loads back as a plain BuilderConfig.
+            metadata=tfds.core.MetadataDict(
+                clutter=self.builder_config.clutter,
+                train_examples=self.builder_config.train_examples,
+                eval_examples=self.builder_config.eval_examples,
+            ),
         )
 
     def _split_generators(self, dl_manager):
