@@ -29,22 +29,34 @@ CHARACTER_NAMES = _read_names(CHARACTER_NAMES_FILE)
 def manual_archive_paths(manual_dir):
     """Return {archive stem: path} when `manual_dir` contains both archives, None when it contains neither.
 
+    Each archive is either the zip file (`images_background.zip`) or the folder it extracts to
+    (`images_background/`, containing the alphabet folders). The zip file is used when both are
+    present.
+
     Raises:
       FileNotFoundError: the folder contains one archive but not the other.
     """
     if manual_dir is None:
         return None
     manual_dir = epath.Path(manual_dir)
-    paths = {stem: manual_dir / f"{stem}.zip" for stem in ARCHIVE_URLS}
-    present = {stem for stem, path in paths.items() if path.exists()}
-    if not present:
+    paths = {}
+    for stem in ARCHIVE_URLS:
+        zip_path = manual_dir / f"{stem}.zip"
+        folder = manual_dir / stem
+        if zip_path.exists():
+            paths[stem] = zip_path
+        elif folder.is_dir():
+            paths[stem] = folder
+    if not paths:
         return None
-    if len(present) < len(paths):
-        missing = sorted(f"{stem}.zip" for stem in set(paths) - present)
+    if len(paths) < len(ARCHIVE_URLS):
+        present = ", ".join(path.name for path in paths.values())
+        missing = " or ".join(
+            f"{stem}.zip (or the extracted folder {stem}/)" for stem in ARCHIVE_URLS if stem not in paths
+        )
         raise FileNotFoundError(
-            f"Missing {', '.join(missing)} in the manual dir {manual_dir}, which contains "
-            f"{', '.join(sorted(f'{stem}.zip' for stem in present))}. Put both Omniglot archives there, or remove the one present "
-            "to download both."
+            f"Missing {missing} in the manual dir {manual_dir}, which contains {present}. Put both "
+            "Omniglot archives there, or remove the one present to download both."
         )
     return paths
 
@@ -74,12 +86,32 @@ def check_against_labels(omniglot_set, path):
         )
 
 
+def check_archive_name(omniglot_set, path):
+    """Raise OmniglotFormatError if a file named like one archive contains the other one.
+
+    Only names equal to an archive stem are checked: TFDS stores downloads under other names, and
+    their checksums already identify them.
+    """
+    name = epath.Path(path).name
+    stem = name[:-len(".zip")] if name.endswith(".zip") else name
+    if stem in ARCHIVE_URLS and stem != omniglot_set.name:
+        raise omniglot_archives.OmniglotFormatError(
+            f"{path} contains the {omniglot_set.name} set, not {stem}. The two archives were "
+            f"swapped or renamed: name each one after its top folder ({', '.join(ARCHIVE_URLS)})."
+        )
+
+
 @functools.lru_cache(maxsize=2)
 def load_checked_archive(path):
-    """Read an archive, check it against the label files, and keep it cached in this process.
+    """Read an archive (zip file or extracted folder), check it, and keep it cached in this process.
 
     Beam workers call this once per archive and process: a bit-packed archive takes under 50 MB.
     """
-    omniglot_set = omniglot_archives.read_omniglot_archive(epath.Path(path))
+    archive_path = epath.Path(path)
+    if archive_path.is_dir():
+        omniglot_set = omniglot_archives.read_omniglot_folder(archive_path)
+    else:
+        omniglot_set = omniglot_archives.read_omniglot_archive(archive_path)
+    check_archive_name(omniglot_set, path)
     check_against_labels(omniglot_set, path)
     return omniglot_set
