@@ -58,9 +58,10 @@ def draw_augmentation(random_state, max_scale):
 def invert_affine(matrix):
     """Invert a 3x3 matrix by Gaussian elimination with partial pivoting, in double precision.
 
-    This follows LAPACK's getrf/getrs order of operations, which `numpy.linalg.inv` calls, so the
-    result matches it to the last bit or nearly so. A last-bit difference changes the fixed-point
-    coefficients only when a value lies within about 1e-11 of a rounding boundary.
+    The order of operations is LAPACK's getrf/getrs, but `numpy.linalg.inv` (OpenBLAS) differs from
+    it by up to a few ulp in about a quarter of the coefficients. That changes a 16.16 fixed-point
+    coefficient only when a value lies within about 1e-9 of a rounding boundary: the tests compare
+    the two on 200,000 augmentations, and all fixed-point coefficients agree.
     """
     lu = [list(map(float, row)) for row in matrix]
     order = [0, 1, 2]
