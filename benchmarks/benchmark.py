@@ -26,28 +26,32 @@ REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MANUAL_DIR = os.path.join(REPO_DIR, "..", "shared", "omniglot")
 SPLIT = "val_train_alphabets"
 EXAMPLES_PER_JOB = 2000
-# Examples per split of the end-to-end builds: the train split is larger so that per-process
-# start-up (imports, archive reading, compilation cache loading) weighs less.
-BUILD_SIZES = {4: (20000, 2000), 256: (8000, 2000)}
+# (train, each other split) examples of the end-to-end builds. Every split has an even number of
+# jobs, so two workers can share each split's jobs evenly, and the train split is the largest, as
+# in the paper's configs.
+BUILD_SIZES = {4: (40000, 4000), 256: (12000, 4000)}
+# Beam's local runner modes: the worker inside the launching process, or separate worker processes.
+IN_PROCESS = "in_process"
+PROCESSES = "multi_processing"
 
 _BUILD_SCRIPT = """
 import resource, sys, time
 import tensorflow_datasets as tfds
 import cluttered_omniglot
-clutter, train, evaluation, workers, data_dir, manual_dir = sys.argv[1:]
+clutter, train, evaluation, workers, mode, file_format, data_dir, manual_dir = sys.argv[1:]
 config = cluttered_omniglot.ClutteredOmniglotConfig(
     name="benchmark", clutter=int(clutter), train_examples=int(train), eval_examples=int(evaluation))
 builder = tfds.builder("cluttered_omniglot", config=config, data_dir=data_dir)
 # FnApiRunner is what the DirectRunner falls back to; naming it skips the DirectRunner's first
 # attempt with the Prism runner, which downloads a binary.
 options = ["--runner=FnApiRunner", "--direct_num_workers=" + workers]
-if int(workers) > 1:
+if mode == "multi_processing":
     options.append("--direct_running_mode=multi_processing")
 download_config = tfds.download.DownloadConfig(
     manual_dir=manual_dir,
     beam_options=tfds.core.lazy_imports.apache_beam.options.pipeline_options.PipelineOptions(options))
 start = time.perf_counter()
-builder.download_and_prepare(download_config=download_config)
+builder.download_and_prepare(download_config=download_config, file_format=file_format)
 seconds = time.perf_counter() - start
 examples = sum(split.num_examples for split in builder.info.splits.values())
 size = sum(split.num_bytes for split in builder.info.splits.values())
@@ -93,54 +97,71 @@ def rendering_table(manual_dir, clutters):
     return ratios
 
 
-def run_build(clutter, workers, manual_dir):
+def run_build(clutter, workers, mode, file_format, manual_dir):
     train, evaluation = BUILD_SIZES[clutter]
     data_dir = tempfile.mkdtemp(prefix="cluttered_omniglot_benchmark_")
+    arguments = [str(clutter), str(train), str(evaluation), str(workers), mode, file_format, data_dir, manual_dir]
     try:
         completed = subprocess.run(
-            [sys.executable, "-c", _BUILD_SCRIPT, str(clutter), str(train), str(evaluation), str(workers),
-             data_dir, manual_dir],
-            capture_output=True, text=True, check=False,
+            [sys.executable, "-c", _BUILD_SCRIPT, *arguments], capture_output=True, text=True, check=False
         )
         if completed.returncode != 0:
-            raise RuntimeError(f"build at clutter {clutter} with {workers} workers failed:\n{completed.stderr[-3000:]}")
+            raise RuntimeError(
+                f"build at clutter {clutter} with {workers} workers ({mode}) failed:\n{completed.stderr[-3000:]}"
+            )
         line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
         seconds, examples, size, own_peak, child_peak = (float(value) for value in line.split()[1:])
+        # ru_maxrss is in KiB on Linux. In process, the worker is the launching process, which also
+        # runs the pipeline; with worker processes, the children's maximum is the largest worker.
+        worker_peak = own_peak if mode == IN_PROCESS else child_peak
         return {
             "seconds": seconds,
             "examples": int(examples),
             "bytes_per_example": size / examples,
-            # ru_maxrss is in KiB on Linux. With one worker the DirectRunner renders in the
-            # builder's own process; with several, in child processes.
-            "worker_peak_mb": (own_peak if workers == 1 else child_peak) * 1024 / 1e6,
+            "worker_peak_mb": worker_peak * 1024 / 1e6,
         }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+BUILD_RUNS = (
+    (1, IN_PROCESS, "tfrecord"),
+    (1, PROCESSES, "tfrecord"),
+    (2, PROCESSES, "tfrecord"),
+    (2, PROCESSES, "array_record"),
+)
+
+
 def build_table(manual_dir, clutters, oracle_rates):
     print()
-    print("End to end (tfds build: render, PNG encoding, writing of all five splits), DirectRunner")
-    print(f"{'clutter':>7} {'workers':>7} {'examples':>8} {'seconds':>8} {'examples/s':>10} "
-          f"{'bytes/example':>13} {'peak worker MB':>14}")
+    print("End to end (tfds build: render, PNG encoding, writing of all five splits), Beam FnApiRunner")
+    print(f"{'clutter':>7} {'workers':>7} {'mode':>16} {'format':>12} {'examples':>8} {'seconds':>8} "
+          f"{'examples/s':>10} {'bytes/example':>13} {'peak worker MB':>14}")
     results = {}
     for clutter in clutters:
-        for workers in (1, 2):
-            result = run_build(clutter, workers, manual_dir)
-            results[clutter, workers] = result
+        for workers, mode, file_format in BUILD_RUNS:
+            result = run_build(clutter, workers, mode, file_format, manual_dir)
+            results[clutter, workers, mode, file_format] = result
             rate = result["examples"] / result["seconds"]
-            print(f"{clutter:7d} {workers:7d} {result['examples']:8d} {result['seconds']:8.1f} {rate:10.1f} "
-                  f"{result['bytes_per_example']:13.0f} {result['worker_peak_mb']:14.0f}")
+            print(f"{clutter:7d} {workers:7d} {mode:>16} {file_format:>12} {result['examples']:8d} "
+                  f"{result['seconds']:8.1f} {rate:10.1f} {result['bytes_per_example']:13.0f} "
+                  f"{result['worker_peak_mb']:14.0f}")
+
+    def rate(clutter, workers, mode):
+        result = results[clutter, workers, mode, "tfrecord"]
+        return result["examples"] / result["seconds"]
+
     print()
     for clutter in clutters:
-        one = results[clutter, 1]["examples"] / results[clutter, 1]["seconds"]
-        two = results[clutter, 2]["examples"] / results[clutter, 2]["seconds"]
-        print(f"clutter {clutter}: two workers / one worker = {two / one:.2f}")
+        print(f"clutter {clutter}: two worker processes / one worker process = "
+              f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, PROCESSES):.2f}")
+        print(f"clutter {clutter}: two worker processes / one in-process worker = "
+              f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, IN_PROCESS):.2f}")
         if clutter in oracle_rates:
-            print(f"clutter {clutter}: end to end per worker / oracle rendering alone = "
-                  f"{one / oracle_rates[clutter][1]:.1f}")
+            print(f"clutter {clutter}: end to end, one in-process worker / oracle rendering alone = "
+                  f"{rate(clutter, 1, IN_PROCESS) / oracle_rates[clutter][1]:.1f}")
     for clutter in clutters:
-        per_example = results[clutter, 1]["bytes_per_example"]
+        per_example = results[clutter, 1, IN_PROCESS, "tfrecord"]["bytes_per_example"]
         paper_examples = 2_000_000 + 4 * 10_000
         print(f"clutter {clutter}: {per_example:.0f} bytes per example, so a paper config takes about "
               f"{per_example * paper_examples / 1e9:.1f} GB (the authors' raw arrays: 39936 bytes per example)")

@@ -3,9 +3,6 @@
 import apache_beam as beam
 
 from cluttered_omniglot import example_records
-from cluttered_omniglot import omniglot_source
-from cluttered_omniglot.core import jobs
-from cluttered_omniglot.core import splits
 
 COUNTER_NAMESPACE = "cluttered_omniglot"
 
@@ -23,21 +20,10 @@ class RenderJob(beam.DoFn):
         self._retries = beam.metrics.Metrics.counter(COUNTER_NAMESPACE, "retried_characters")
 
     def process(self, request):
-        omniglot_set = omniglot_source.load_checked_archive(self._archive_path)
-        spec = splits.split_spec(request.split)
-        pool = omniglot_set.pool_slice(spec.pool.first_alphabet, spec.pool.stop_alphabet)
-        job_arrays = jobs.render_job(request, omniglot_set.packed_strokes[pool])
-        character_labels, alphabet_labels = example_records.pool_labels(omniglot_set, spec)
-        self._scenes.inc(len(job_arrays))
-        self._retries.inc(int(job_arrays.retries.sum()))
-        yield from example_records.job_records(job_arrays, request, character_labels, alphabet_labels)
-
-
-def job_requests(split, clutter, examples):
-    """Return one `JobRequest` per 2000-example job of the first `examples` examples of a split."""
-    splits.check_example_count(examples)
-    jobs.check_clutter(clutter)
-    return [jobs.JobRequest(split, clutter, k) for k in range(examples // splits.EXAMPLES_PER_JOB)]
+        records, retries = example_records.render_job_records(self._archive_path, request)
+        self._scenes.inc(len(records))
+        self._retries.inc(retries)
+        yield from records
 
 
 @beam.ptransform_fn
@@ -45,7 +31,7 @@ def RenderSplit(pipeline, split, clutter, examples, archive_path):  # pylint: di
     """Render the first `examples` examples of `split` as keyed TFDS records."""
     return (
         pipeline
-        | "CreateJobs" >> beam.Create(job_requests(split, clutter, examples))
+        | "CreateJobs" >> beam.Create(example_records.job_requests(split, clutter, examples))
         | "Reshuffle" >> beam.Reshuffle()
         | "RenderJobs" >> beam.ParDo(RenderJob(archive_path))
     )

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from cluttered_omniglot import beam_generation
+from cluttered_omniglot import local_generation
 from cluttered_omniglot import omniglot_source
 from cluttered_omniglot.core import jobs
 from cluttered_omniglot.core import splits
@@ -74,18 +75,21 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
 
     def download_and_prepare(self, *, download_config=None, **kwargs):
-        """Build the dataset; without a chosen Beam runner, run on Beam's local FnApiRunner.
+        """Build the dataset, with Apache Beam when a Beam runner or Beam options are given.
 
-        Beam's DirectRunner first tries the Prism runner, which downloads a binary from GitHub, and
-        falls back to the FnApiRunner when that fails. Naming the FnApiRunner keeps offline builds
-        offline and still honours `direct_num_workers` and `direct_running_mode`.
+        Without them, jobs render in a local process pool and TFDS writes the examples through its
+        disk-backed shuffler, so memory stays bounded at any split size. With Beam options but no
+        runner, the runner is Beam's local FnApiRunner: the DirectRunner would first try the Prism
+        runner, which downloads a binary from GitHub. The FnApiRunner still honours
+        `direct_num_workers` and `direct_running_mode`.
         """
         download_config = download_config or tfds.download.DownloadConfig()
         options = download_config.beam_options
+        self._use_beam = download_config.beam_runner is not None or options is not None
         runner_chosen = download_config.beam_runner is not None or (
             options is not None and options.view_as(beam.options.pipeline_options.StandardOptions).runner
         )
-        if not runner_chosen:
+        if self._use_beam and not runner_chosen:
             download_config = dataclasses.replace(download_config, beam_runner=_DEFAULT_BEAM_RUNNER)
         super().download_and_prepare(download_config=download_config, **kwargs)
 
@@ -164,6 +168,9 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
             )
 
     def _generate_examples(self, split, examples, archive_path):
-        return beam_generation.RenderSplit(  # pylint: disable=no-value-for-parameter
-            split=split, clutter=self.builder_config.clutter, examples=examples, archive_path=archive_path
-        )
+        clutter = self.builder_config.clutter
+        if getattr(self, "_use_beam", False):
+            return beam_generation.RenderSplit(  # pylint: disable=no-value-for-parameter
+                split=split, clutter=clutter, examples=examples, archive_path=archive_path
+            )
+        return local_generation.generate_examples(split, clutter, examples, archive_path)

@@ -5,9 +5,10 @@ import io
 import numpy as np
 from PIL import Image
 
+from cluttered_omniglot import omniglot_source
+from cluttered_omniglot.core import jobs
 from cluttered_omniglot.core import scene
 from cluttered_omniglot.core import splits
-from cluttered_omniglot import omniglot_source
 
 
 def pool_labels(omniglot_set, spec):
@@ -20,6 +21,28 @@ def pool_labels(omniglot_set, spec):
     characters = np.arange(pool.start, pool.stop) + first_character
     alphabets = np.array([omniglot_set.characters[i][0] for i in range(pool.start, pool.stop)]) + first_alphabet
     return characters, alphabets
+
+
+def job_requests(split, clutter, examples):
+    """Return one `JobRequest` per 2000-example job of the first `examples` examples of a split."""
+    splits.check_example_count(examples)
+    jobs.check_clutter(clutter)
+    return [jobs.JobRequest(split, clutter, k) for k in range(examples // splits.EXAMPLES_PER_JOB)]
+
+
+def render_job_records(archive_path, request):
+    """Render one job from the archive at `archive_path`; return (records, retried characters).
+
+    `records` is the list of (index, features) pairs of `job_records`. The archive is read once per
+    process and cached.
+    """
+    omniglot_set = omniglot_source.load_checked_archive(str(archive_path))
+    spec = splits.split_spec(request.split)
+    pool = omniglot_set.pool_slice(spec.pool.first_alphabet, spec.pool.stop_alphabet)
+    job_arrays = jobs.render_job(request, omniglot_set.packed_strokes[pool])
+    character_labels, alphabet_labels = pool_labels(omniglot_set, spec)
+    records = list(job_records(job_arrays, request, character_labels, alphabet_labels))
+    return records, int(job_arrays.retries.sum())
 
 
 def job_records(job_arrays, request, character_labels, alphabet_labels):

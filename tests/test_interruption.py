@@ -18,32 +18,34 @@ import tensorflow_datasets as tfds
 from cluttered_omniglot.core import jobs
 from tests import robustness_helpers as helpers
 
-# Runs a build of the small config and touches the marker file (argv[3]) when the Beam pipeline
-# starts rendering its first job. The marker only observes and changes no example.
+# Runs a build of the small config (no Beam options, so jobs render in a local process pool) and
+# touches the marker file (argv[3]) once the first example reaches the writer. The marker only
+# observes and changes no example.
 _BUILD_SCRIPT = textwrap.dedent("""
     import pathlib
     import sys
 
     import tensorflow_datasets as tfds
 
-    from cluttered_omniglot import beam_generation
+    from cluttered_omniglot import local_generation
     from tests import robustness_helpers
 
     data_dir, manual_dir, marker = sys.argv[1:4]
-    render_job = beam_generation.RenderJob.process
+    generate_examples = local_generation.generate_examples
 
-    def process(self, request):
-        pathlib.Path(marker).touch()
-        yield from render_job(self, request)
+    def generate_and_mark(*args, **kwargs):
+        for record in generate_examples(*args, **kwargs):
+            pathlib.Path(marker).touch()
+            yield record
 
-    beam_generation.RenderJob.process = process
+    local_generation.generate_examples = generate_and_mark
     robustness_helpers.build(data_dir, robustness_helpers.small_config("robustness_reference"), manual_dir)
 """)
 MARKER_TIMEOUT_SECONDS = 300
-# The kill comes this long after the first job started, while the pipeline still renders and encodes.
-# Encoding one job alone takes about 2 s on a 2-core Xeon (scripts/measure_limits.py), so the five
-# jobs take several seconds. The returncode assert catches a build that finished first.
-KILL_DELAY_SECONDS = 1.0
+# The kill comes this long after the first example reached the writer, while the five jobs still
+# render, encode and shuffle; that takes several seconds on a 2-core Xeon. The returncode assert
+# catches a build that finished first.
+KILL_DELAY_SECONDS = 0.3
 
 
 def start_build(data_dir, manual_dir, marker):

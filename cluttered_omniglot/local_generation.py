@@ -1,0 +1,56 @@
+"""Generate a split without Apache Beam: jobs render in a pool of processes, in index order.
+
+TFDS writes a generator's examples through its own shuffler, which spills to disk, so memory stays
+bounded whatever the split size. Beam's local runner instead keeps every example of the pipeline in
+the launching process until the end.
+"""
+
+import collections
+import multiprocessing
+import os
+
+from cluttered_omniglot import example_records
+
+# Jobs rendered ahead of the writer per worker process: enough to keep every process busy, few
+# enough that at most a handful of rendered jobs wait in memory.
+_JOBS_AHEAD_PER_PROCESS = 2
+
+
+def default_process_count():
+    """Return the number of CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # Not available on macOS or Windows.
+        return os.cpu_count() or 1
+
+
+def generate_examples(split, clutter, examples, archive_path, processes=None):
+    """Yield the (index, features) records of the first `examples` examples of `split`.
+
+    Args:
+      processes: worker processes that render and PNG-encode jobs; the default is one per CPU.
+        With 1, jobs render in this process.
+    """
+    requests = example_records.job_requests(split, clutter, examples)
+    processes = processes or default_process_count()
+    if processes == 1 or len(requests) == 1:
+        for request in requests:
+            records, _ = example_records.render_job_records(archive_path, request)
+            yield from records
+        return
+
+    # spawn, because forking a process that has loaded TensorFlow is unsafe.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(min(processes, len(requests))) as pool:
+        pending = collections.deque()
+        remaining = iter(requests)
+        for request in remaining:
+            pending.append(pool.apply_async(example_records.render_job_records, (str(archive_path), request)))
+            if len(pending) >= processes * _JOBS_AHEAD_PER_PROCESS:
+                break
+        while pending:
+            records, _ = pending.popleft().get()
+            next_request = next(remaining, None)
+            if next_request is not None:
+                pending.append(pool.apply_async(example_records.render_job_records, (str(archive_path), next_request)))
+            yield from records
