@@ -6,10 +6,11 @@ Rendering: scenes per second of the compiled engine (`jobs.render_job`) and of t
 (`pillow_oracle.render_job_oracle`, the in-repository stand-in for the authors' per-character Pillow
 code) over whole 2000-scene jobs of `val_train_alphabets`, one process, clutter 4, 32 and 256.
 
-End to end: a `tfds build` of a custom config (render, PNG encoding, serialization and writing of
-all five splits) with the Beam DirectRunner on one and on two worker processes, at clutter 4 and
-256, with the peak resident memory of the largest worker process. Run it on a quiet machine: every
-figure is wall-clock time.
+End to end: a build of a custom config (render, PNG encoding, serialization and writing of all five
+splits) at clutter 4 and 256, without Beam options (the builder's process pool of one and of two
+processes) and with Beam's FnApiRunner (worker in process, one or two worker processes), with the
+peak resident memory of the largest worker and of the launching process. Run it on a quiet machine:
+every figure is wall-clock time.
 """
 
 import argparse
@@ -30,9 +31,11 @@ EXAMPLES_PER_JOB = 2000
 # jobs, so two workers can share each split's jobs evenly, and the train split is the largest, as
 # in the paper's configs.
 BUILD_SIZES = {4: (40000, 4000), 256: (12000, 4000)}
-# Beam's local runner modes: the worker inside the launching process, or separate worker processes.
+# Build modes: Beam's local runner with its worker inside the launching process or in separate worker
+# processes, and the builder's own process pool, used when no Beam options are given.
 IN_PROCESS = "in_process"
 PROCESSES = "multi_processing"
+LOCAL_POOL = "local_pool"
 
 _BUILD_SCRIPT = """
 import resource, sys, time
@@ -47,9 +50,13 @@ builder = tfds.builder("cluttered_omniglot", config=config, data_dir=data_dir)
 options = ["--runner=FnApiRunner", "--direct_num_workers=" + workers]
 if mode == "multi_processing":
     options.append("--direct_running_mode=multi_processing")
-download_config = tfds.download.DownloadConfig(
-    manual_dir=manual_dir,
-    beam_options=tfds.core.lazy_imports.apache_beam.options.pipeline_options.PipelineOptions(options))
+if mode == "local_pool":
+    # No Beam options: the builder renders in a process pool of $CLUTTERED_OMNIGLOT_PROCESSES.
+    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+else:
+    download_config = tfds.download.DownloadConfig(
+        manual_dir=manual_dir,
+        beam_options=tfds.core.lazy_imports.apache_beam.options.pipeline_options.PipelineOptions(options))
 start = time.perf_counter()
 builder.download_and_prepare(download_config=download_config, file_format=file_format)
 seconds = time.perf_counter() - start
@@ -102,8 +109,10 @@ def run_build(clutter, workers, mode, file_format, manual_dir):
     data_dir = tempfile.mkdtemp(prefix="cluttered_omniglot_benchmark_")
     arguments = [str(clutter), str(train), str(evaluation), str(workers), mode, file_format, data_dir, manual_dir]
     try:
+        environment = dict(os.environ, CLUTTERED_OMNIGLOT_PROCESSES=str(workers))
         completed = subprocess.run(
-            [sys.executable, "-c", _BUILD_SCRIPT, *arguments], capture_output=True, text=True, check=False
+            [sys.executable, "-c", _BUILD_SCRIPT, *arguments], capture_output=True, text=True, check=False,
+            env=environment,
         )
         if completed.returncode != 0:
             raise RuntimeError(
@@ -111,20 +120,25 @@ def run_build(clutter, workers, mode, file_format, manual_dir):
             )
         line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
         seconds, examples, size, own_peak, child_peak = (float(value) for value in line.split()[1:])
-        # ru_maxrss is in KiB on Linux. In process, the worker is the launching process, which also
-        # runs the pipeline; with worker processes, the children's maximum is the largest worker.
-        worker_peak = own_peak if mode == IN_PROCESS else child_peak
+        # ru_maxrss is in KiB on Linux. In process (and in a pool of one, which renders in the
+        # launching process), the worker is the launching process, which also writes; otherwise the
+        # children's maximum is the largest worker.
+        in_launcher = mode == IN_PROCESS or (mode == LOCAL_POOL and workers == 1)
+        worker_peak = own_peak if in_launcher else child_peak
         return {
             "seconds": seconds,
             "examples": int(examples),
             "bytes_per_example": size / examples,
             "worker_peak_mb": worker_peak * 1024 / 1e6,
+            "launcher_peak_mb": own_peak * 1024 / 1e6,
         }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
 BUILD_RUNS = (
+    (1, LOCAL_POOL, "tfrecord"),
+    (2, LOCAL_POOL, "tfrecord"),
     (1, IN_PROCESS, "tfrecord"),
     (1, PROCESSES, "tfrecord"),
     (2, PROCESSES, "tfrecord"),
@@ -136,7 +150,7 @@ def build_table(manual_dir, clutters, oracle_rates):
     print()
     print("End to end (tfds build: render, PNG encoding, writing of all five splits), Beam FnApiRunner")
     print(f"{'clutter':>7} {'workers':>7} {'mode':>16} {'format':>12} {'examples':>8} {'seconds':>8} "
-          f"{'examples/s':>10} {'bytes/example':>13} {'peak worker MB':>14}")
+          f"{'examples/s':>10} {'bytes/example':>13} {'peak worker MB':>14} {'peak launcher MB':>16}")
     results = {}
     for clutter in clutters:
         for workers, mode, file_format in BUILD_RUNS:
@@ -145,7 +159,7 @@ def build_table(manual_dir, clutters, oracle_rates):
             rate = result["examples"] / result["seconds"]
             print(f"{clutter:7d} {workers:7d} {mode:>16} {file_format:>12} {result['examples']:8d} "
                   f"{result['seconds']:8.1f} {rate:10.1f} {result['bytes_per_example']:13.0f} "
-                  f"{result['worker_peak_mb']:14.0f}")
+                  f"{result['worker_peak_mb']:14.0f} {result['launcher_peak_mb']:16.0f}")
 
     def rate(clutter, workers, mode):
         result = results[clutter, workers, mode, "tfrecord"]
@@ -153,15 +167,19 @@ def build_table(manual_dir, clutters, oracle_rates):
 
     print()
     for clutter in clutters:
-        print(f"clutter {clutter}: two worker processes / one worker process = "
+        print(f"clutter {clutter}: local pool, two processes / one process = "
+              f"{rate(clutter, 2, LOCAL_POOL) / rate(clutter, 1, LOCAL_POOL):.2f}")
+        print(f"clutter {clutter}: Beam, two worker processes / one worker process = "
               f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, PROCESSES):.2f}")
-        print(f"clutter {clutter}: two worker processes / one in-process worker = "
+        print(f"clutter {clutter}: Beam, two worker processes / one in-process worker = "
               f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, IN_PROCESS):.2f}")
         if clutter in oracle_rates:
-            print(f"clutter {clutter}: end to end, one in-process worker / oracle rendering alone = "
+            print(f"clutter {clutter}: end to end, local pool of one process / oracle rendering alone = "
+                  f"{rate(clutter, 1, LOCAL_POOL) / oracle_rates[clutter][1]:.1f}")
+            print(f"clutter {clutter}: end to end, one in-process Beam worker / oracle rendering alone = "
                   f"{rate(clutter, 1, IN_PROCESS) / oracle_rates[clutter][1]:.1f}")
     for clutter in clutters:
-        per_example = results[clutter, 1, IN_PROCESS, "tfrecord"]["bytes_per_example"]
+        per_example = results[clutter, 1, LOCAL_POOL, "tfrecord"]["bytes_per_example"]
         paper_examples = 2_000_000 + 4 * 10_000
         print(f"clutter {clutter}: {per_example:.0f} bytes per example, so a paper config takes about "
               f"{per_example * paper_examples / 1e9:.1f} GB (the authors' raw arrays: 39936 bytes per example)")

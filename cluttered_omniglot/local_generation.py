@@ -16,8 +16,20 @@ from cluttered_omniglot import example_records
 _JOBS_AHEAD_PER_PROCESS = 2
 
 
+# Sets the number of rendering processes of builds without Beam options; the default is one per CPU.
+PROCESSES_VARIABLE = "CLUTTERED_OMNIGLOT_PROCESSES"
+
+
 def default_process_count():
-    """Return the number of CPUs this process may use."""
+    """Return $CLUTTERED_OMNIGLOT_PROCESSES, or else the number of CPUs this process may use."""
+    value = os.environ.get(PROCESSES_VARIABLE)
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(
+                f"{PROCESSES_VARIABLE}={value!r} is invalid: set it to a whole number of processes, "
+                "at least 1, or unset it to use one process per CPU."
+            )
+        return int(value)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # Not available on macOS or Windows.
@@ -28,8 +40,8 @@ def generate_examples(split, clutter, examples, archive_path, processes=None):
     """Yield the (index, features) records of the first `examples` examples of `split`.
 
     Args:
-      processes: worker processes that render and PNG-encode jobs; the default is one per CPU.
-        With 1, jobs render in this process.
+      processes: worker processes that render and PNG-encode jobs; the default is
+        `default_process_count()`. With 1, jobs render in this process.
     """
     requests = example_records.job_requests(split, clutter, examples)
     processes = processes or default_process_count()
