@@ -5,6 +5,7 @@ import dataclasses
 
 from absl import logging
 import apache_beam as beam
+from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -86,6 +87,7 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         download_config = download_config or tfds.download.DownloadConfig()
         options = download_config.beam_options
         self._use_beam = download_config.beam_runner is not None or options is not None
+        self._requested_manual_dir = download_config.manual_dir
         runner_chosen = download_config.beam_runner is not None or (
             options is not None and options.view_as(beam.options.pipeline_options.StandardOptions).runner
         )
@@ -132,13 +134,23 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         return generators
 
     def _archive_paths(self, dl_manager):
+        requested_dir = getattr(self, "_requested_manual_dir", None)
+        if requested_dir is not None and not epath.Path(requested_dir).is_dir():
+            # Downloading instead would hide a typo in the path behind a network request.
+            raise FileNotFoundError(
+                f"The manual dir {requested_dir} does not exist. Fix the --manual_dir path, or leave "
+                "it out to download the official Omniglot archives."
+            )
         try:
             manual_dir = dl_manager.manual_dir
         except AssertionError:  # TFDS raises it when the manual dir is unset, missing or empty.
             manual_dir = None
         paths = omniglot_source.manual_archive_paths(manual_dir)
         if paths is None:
+            logging.info("Downloading the Omniglot archives from %s", ", ".join(omniglot_source.ARCHIVE_URLS.values()))
             paths = dl_manager.download(omniglot_source.ARCHIVE_URLS)
+        else:
+            logging.info("Reading the Omniglot archives from the manual dir %s", manual_dir)
         return paths
 
     def _process_pipeline_result(self, pipeline_result):

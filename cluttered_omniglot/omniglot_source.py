@@ -56,7 +56,7 @@ def manual_archive_paths(manual_dir):
         )
         raise FileNotFoundError(
             f"Missing {missing} in the manual dir {manual_dir}, which contains {present}. Put both "
-            "Omniglot archives there, or remove the one present to download both."
+            "Omniglot archives there. (A TFDS build with a manual dir that contains neither downloads both.)"
         )
     return paths
 

@@ -528,3 +528,18 @@ def test_extracted_folders_build_like_zip(extracted_archives, tmp_path, tmp_path
     helpers.build(data_dir, config, extracted_archives)
 
     assert helpers.all_fingerprints(data_dir, config) == helpers.reference_fingerprints(tmp_path_factory)
+
+
+def test_nonexistent_manual_dir_rejected(tmp_path):
+    data_dir = tmp_path / "data"
+    missing_dir = tmp_path / "omniglot_typo"
+    config = helpers.small_config("missing_manual_dir")
+
+    with pytest.raises(FileNotFoundError) as raised:
+        helpers.build(data_dir, config, missing_dir)
+
+    message = str(raised.value)
+    assert str(missing_dir) in message
+    assert "does not exist" in message
+    assert "--manual_dir" in message
+    helpers.assert_no_dataset_left(data_dir, config.name)
