@@ -1,16 +1,17 @@
 """Measure rendering and `tfds build` throughput of cluttered_omniglot and print the ratios.
 
-Usage: python benchmarks/benchmark.py [--manual_dir DIR] [--quick]
+Usage: python benchmarks/benchmark.py [--manual_dir DIR] [--quick] [--beam]
 
 Rendering: scenes per second of the compiled engine (`jobs.render_job`) and of the Pillow oracle
 (`pillow_oracle.render_job_oracle`, the in-repository stand-in for the authors' per-character Pillow
 code) over whole 2000-scene jobs of `val_train_alphabets`, one process, clutter 4, 32 and 256.
 
-End to end: a build of a custom config (render, PNG encoding, serialization and writing of all five
-splits) at clutter 4 and 256, without Beam options (the builder's process pool of one and of two
-processes) and with Beam's FnApiRunner (worker in process, one or two worker processes), with the
-peak resident memory of the largest worker and of the launching process. Run it on a quiet machine:
-every figure is wall-clock time.
+End to end: builds of custom configs (render, PNG encoding, serialization and writing of all five
+splits) at clutter 4 and 256 without Beam options, with the builder's process pool of one and of two
+processes. The sustained rate comes from two builds that differ only in the train split's size.
+With --beam, also whole builds with Beam's FnApiRunner (worker in process, one or two worker
+processes). Every build reports the peak resident memory of the largest worker and of the launching
+process. Run it on a quiet machine: every figure is wall-clock time.
 """
 
 import argparse
@@ -27,10 +28,12 @@ REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MANUAL_DIR = os.path.join(REPO_DIR, "..", "shared", "omniglot")
 SPLIT = "val_train_alphabets"
 EXAMPLES_PER_JOB = 2000
-# (train, each other split) examples of the end-to-end builds. Every split has an even number of
-# jobs, so two workers can share each split's jobs evenly, and the train split is the largest, as
-# in the paper's configs.
-BUILD_SIZES = {4: (40000, 4000), 256: (12000, 4000)}
+# (train, each other split) examples of the Beam builds. Every split has an even number of jobs, so
+# two workers can share each split's jobs evenly, and the train split is the largest, as in the
+# paper's configs.
+BEAM_SIZES = {4: (40000, 4000), 256: (12000, 4000)}
+# The small and the large build of the sustained-rate measurement: only the train split differs.
+SUSTAINED_SIZES = {4: ((40000, 2000), (120000, 2000)), 256: ((8000, 2000), (24000, 2000))}
 # Build modes: Beam's local runner with its worker inside the launching process or in separate worker
 # processes, and the builder's own process pool, used when no Beam options are given.
 IN_PROCESS = "in_process"
@@ -104,8 +107,8 @@ def rendering_table(manual_dir, clutters):
     return ratios
 
 
-def run_build(clutter, workers, mode, file_format, manual_dir):
-    train, evaluation = BUILD_SIZES[clutter]
+def run_build(clutter, workers, mode, file_format, manual_dir, sizes):
+    train, evaluation = sizes
     data_dir = tempfile.mkdtemp(prefix="cluttered_omniglot_benchmark_")
     arguments = [str(clutter), str(train), str(evaluation), str(workers), mode, file_format, data_dir, manual_dir]
     try:
@@ -136,9 +139,40 @@ def run_build(clutter, workers, mode, file_format, manual_dir):
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-BUILD_RUNS = (
-    (1, LOCAL_POOL, "tfrecord"),
-    (2, LOCAL_POOL, "tfrecord"),
+def sustained_table(manual_dir, clutters, oracle_rates):
+    """Print the sustained rate of builds without Beam options, one and two pool processes.
+
+    Two builds differ only in the train split's size, so the difference of their examples over the
+    difference of their wall times leaves out every fixed cost: imports, archive reading, process
+    start-up and the four evaluation splits.
+    """
+    print()
+    print("End to end without Beam options (process pool; render, PNG encoding, TFDS encoding, shuffling")
+    print("and writing), sustained rate = extra train examples / extra wall time between two builds")
+    print(f"{'clutter':>7} {'processes':>9} {'small build s':>13} {'large build s':>13} "
+          f"{'sustained examples/s':>20} {'peak worker MB':>14} {'peak launcher MB':>16}")
+    rates = {}
+    for clutter in clutters:
+        small, large = SUSTAINED_SIZES[clutter]
+        for processes in (1, 2):
+            first = run_build(clutter, processes, LOCAL_POOL, "tfrecord", manual_dir, small)
+            second = run_build(clutter, processes, LOCAL_POOL, "tfrecord", manual_dir, large)
+            rate = (second["examples"] - first["examples"]) / (second["seconds"] - first["seconds"])
+            rates[clutter, processes] = rate
+            worker_peak = max(first["worker_peak_mb"], second["worker_peak_mb"])
+            launcher_peak = max(first["launcher_peak_mb"], second["launcher_peak_mb"])
+            print(f"{clutter:7d} {processes:9d} {first['seconds']:13.1f} {second['seconds']:13.1f} "
+                  f"{rate:20.1f} {worker_peak:14.0f} {launcher_peak:16.0f}")
+    print()
+    for clutter in clutters:
+        print(f"clutter {clutter}: sustained, two processes / one process = "
+              f"{rates[clutter, 2] / rates[clutter, 1]:.2f}")
+        if clutter in oracle_rates:
+            print(f"clutter {clutter}: sustained, one process / oracle rendering alone = "
+                  f"{rates[clutter, 1] / oracle_rates[clutter][1]:.1f}")
+
+
+BEAM_RUNS = (
     (1, IN_PROCESS, "tfrecord"),
     (1, PROCESSES, "tfrecord"),
     (2, PROCESSES, "tfrecord"),
@@ -146,15 +180,15 @@ BUILD_RUNS = (
 )
 
 
-def build_table(manual_dir, clutters, oracle_rates):
+def beam_table(manual_dir, clutters):
     print()
-    print("End to end (tfds build: render, PNG encoding, writing of all five splits), Beam FnApiRunner")
+    print("End to end with Beam's FnApiRunner (whole build, wall time)")
     print(f"{'clutter':>7} {'workers':>7} {'mode':>16} {'format':>12} {'examples':>8} {'seconds':>8} "
           f"{'examples/s':>10} {'bytes/example':>13} {'peak worker MB':>14} {'peak launcher MB':>16}")
     results = {}
     for clutter in clutters:
-        for workers, mode, file_format in BUILD_RUNS:
-            result = run_build(clutter, workers, mode, file_format, manual_dir)
+        for workers, mode, file_format in BEAM_RUNS:
+            result = run_build(clutter, workers, mode, file_format, manual_dir, BEAM_SIZES[clutter])
             results[clutter, workers, mode, file_format] = result
             rate = result["examples"] / result["seconds"]
             print(f"{clutter:7d} {workers:7d} {mode:>16} {file_format:>12} {result['examples']:8d} "
@@ -167,19 +201,12 @@ def build_table(manual_dir, clutters, oracle_rates):
 
     print()
     for clutter in clutters:
-        print(f"clutter {clutter}: local pool, two processes / one process = "
-              f"{rate(clutter, 2, LOCAL_POOL) / rate(clutter, 1, LOCAL_POOL):.2f}")
         print(f"clutter {clutter}: Beam, two worker processes / one worker process = "
               f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, PROCESSES):.2f}")
         print(f"clutter {clutter}: Beam, two worker processes / one in-process worker = "
               f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, IN_PROCESS):.2f}")
-        if clutter in oracle_rates:
-            print(f"clutter {clutter}: end to end, local pool of one process / oracle rendering alone = "
-                  f"{rate(clutter, 1, LOCAL_POOL) / oracle_rates[clutter][1]:.1f}")
-            print(f"clutter {clutter}: end to end, one in-process Beam worker / oracle rendering alone = "
-                  f"{rate(clutter, 1, IN_PROCESS) / oracle_rates[clutter][1]:.1f}")
     for clutter in clutters:
-        per_example = results[clutter, 1, LOCAL_POOL, "tfrecord"]["bytes_per_example"]
+        per_example = results[clutter, 1, IN_PROCESS, "tfrecord"]["bytes_per_example"]
         paper_examples = 2_000_000 + 4 * 10_000
         print(f"clutter {clutter}: {per_example:.0f} bytes per example, so a paper config takes about "
               f"{per_example * paper_examples / 1e9:.1f} GB (the authors' raw arrays: 39936 bytes per example)")
@@ -190,6 +217,8 @@ def main():
     parser.add_argument("--manual_dir", default=DEFAULT_MANUAL_DIR,
                         help="folder with images_background.zip and images_evaluation.zip")
     parser.add_argument("--quick", action="store_true", help="clutter 4 only, for a smoke run")
+    parser.add_argument("--beam", action="store_true",
+                        help="also time whole builds with Beam's FnApiRunner (about 5 more minutes)")
     args = parser.parse_args()
     manual_dir = os.path.abspath(args.manual_dir)
 
@@ -199,7 +228,10 @@ def main():
 
     clutters = (4,) if args.quick else (4, 32, 256)
     oracle_rates = rendering_table(manual_dir, clutters)
-    build_table(manual_dir, (4,) if args.quick else (4, 256), oracle_rates)
+    build_clutters = (4,) if args.quick else (4, 256)
+    sustained_table(manual_dir, build_clutters, oracle_rates)
+    if args.beam:
+        beam_table(manual_dir, build_clutters)
     print(f"benchmark process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

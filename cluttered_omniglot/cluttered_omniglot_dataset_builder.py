@@ -93,7 +93,8 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         )
         if self._use_beam and not runner_chosen:
             download_config = dataclasses.replace(download_config, beam_runner=_DEFAULT_BEAM_RUNNER)
-        super().download_and_prepare(download_config=download_config, **kwargs)
+        with local_generation.RenderPool() as self._render_pool:
+            super().download_and_prepare(download_config=download_config, **kwargs)
 
     def _info(self):
         features = tfds.features.FeaturesDict({
@@ -185,4 +186,5 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
             return beam_generation.RenderSplit(  # pylint: disable=no-value-for-parameter
                 split=split, clutter=clutter, examples=examples, archive_path=archive_path
             )
-        return local_generation.generate_examples(split, clutter, examples, archive_path)
+        render_pool = getattr(self, "_render_pool", None) or local_generation.RenderPool()
+        return render_pool.generate_examples(split, clutter, examples, archive_path)

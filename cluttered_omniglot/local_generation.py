@@ -36,33 +36,65 @@ def default_process_count():
         return os.cpu_count() or 1
 
 
-def generate_examples(split, clutter, examples, archive_path, processes=None):
-    """Yield the (index, features) records of the first `examples` examples of `split`.
+class RenderPool:
+    """Worker processes that render and PNG-encode jobs, shared by every split of one build.
 
-    Args:
-      processes: worker processes that render and PNG-encode jobs; the default is
-        `default_process_count()`. With 1, jobs render in this process.
+    The processes start on first use: each one imports the package, loads the compiled engine and
+    reads the archives once, which takes seconds, so a build keeps one pool for all its splits.
+    Use it as a context manager; leaving the block stops the processes.
     """
-    requests = example_records.job_requests(split, clutter, examples)
-    processes = processes or default_process_count()
-    if processes == 1 or len(requests) == 1:
-        for request in requests:
-            records, _ = example_records.render_job_records(archive_path, request)
-            yield from records
-        return
 
-    # spawn, because forking a process that has loaded TensorFlow is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(min(processes, len(requests))) as pool:
+    def __init__(self, processes=None):
+        self.processes = processes or default_process_count()
+        self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def _started_pool(self):
+        if self._pool is None:
+            # spawn, because forking a process that has loaded TensorFlow is unsafe.
+            self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
+        return self._pool
+
+    def generate_examples(self, split, clutter, examples, archive_path):
+        """Yield the (index, features) records of the first `examples` examples of `split`, in order.
+
+        With one process, jobs render in this process.
+        """
+        requests = example_records.job_requests(split, clutter, examples)
+        if self.processes == 1:
+            for request in requests:
+                records, _ = example_records.render_job_records(archive_path, request)
+                yield from records
+            return
+
+        pool = self._started_pool()
         pending = collections.deque()
         remaining = iter(requests)
-        for request in remaining:
+
+        def submit(request):
             pending.append(pool.apply_async(example_records.render_job_records, (str(archive_path), request)))
-            if len(pending) >= processes * _JOBS_AHEAD_PER_PROCESS:
+
+        for request in remaining:
+            submit(request)
+            if len(pending) >= self.processes * _JOBS_AHEAD_PER_PROCESS:
                 break
         while pending:
             records, _ = pending.popleft().get()
             next_request = next(remaining, None)
             if next_request is not None:
-                pending.append(pool.apply_async(example_records.render_job_records, (str(archive_path), next_request)))
+                submit(next_request)
             yield from records
+
+
+def generate_examples(split, clutter, examples, archive_path, processes=None):
+    """Yield the records of one split from a pool of its own; see `RenderPool.generate_examples`."""
+    with RenderPool(processes) as pool:
+        yield from pool.generate_examples(split, clutter, examples, archive_path)

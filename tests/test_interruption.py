@@ -31,14 +31,14 @@ _BUILD_SCRIPT = textwrap.dedent("""
     from tests import robustness_helpers
 
     data_dir, manual_dir, marker = sys.argv[1:4]
-    generate_examples = local_generation.generate_examples
+    generate_examples = local_generation.RenderPool.generate_examples
 
     def generate_and_mark(*args, **kwargs):
         for record in generate_examples(*args, **kwargs):
             pathlib.Path(marker).touch()
             yield record
 
-    local_generation.generate_examples = generate_and_mark
+    local_generation.RenderPool.generate_examples = generate_and_mark
     robustness_helpers.build(data_dir, robustness_helpers.small_config("robustness_reference"), manual_dir)
 """)
 MARKER_TIMEOUT_SECONDS = 300
@@ -131,6 +131,8 @@ def test_failing_job_leaves_no_dataset(tmp_path, tmp_path_factory, monkeypatch):
         return render_job(request, pool_strokes)
 
     monkeypatch.setattr(jobs, "render_job", failing_render_job)
+    # One process renders in this process, where the patch applies; pool processes would not see it.
+    monkeypatch.setenv("CLUTTERED_OMNIGLOT_PROCESSES", "1")
 
     with helpers.recorded_temp_dirs() as temp_dirs:
         with pytest.raises(Exception, match="injected failure while rendering val_eval_alphabets"):
