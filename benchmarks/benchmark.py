@@ -60,14 +60,31 @@ else:
     download_config = tfds.download.DownloadConfig(
         manual_dir=manual_dir,
         beam_options=tfds.core.lazy_imports.apache_beam.options.pipeline_options.PipelineOptions(options))
+# ru_maxrss of a child counts the launcher's pages that the child shared between fork and exec,
+# so worker memory is sampled instead: the largest resident set of any descendant process.
+import threading, psutil
+worker_peak = [0]
+def sample_workers():
+    me = psutil.Process()
+    while not done.is_set():
+        for child in me.children(recursive=True):
+            try:
+                worker_peak[0] = max(worker_peak[0], child.memory_info().rss)
+            except psutil.Error:
+                pass
+        done.wait(0.1)
+done = threading.Event()
+sampler = threading.Thread(target=sample_workers, daemon=True)
+sampler.start()
 start = time.perf_counter()
 builder.download_and_prepare(download_config=download_config, file_format=file_format)
 seconds = time.perf_counter() - start
+done.set()
+sampler.join()
 examples = sum(split.num_examples for split in builder.info.splits.values())
 size = sum(split.num_bytes for split in builder.info.splits.values())
 own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print("RESULT", seconds, examples, size, own_peak, child_peak)
+print("RESULT", seconds, examples, size, own_peak, worker_peak[0] / 1024)
 """
 
 
@@ -123,9 +140,9 @@ def run_build(clutter, workers, mode, file_format, manual_dir, sizes):
             )
         line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
         seconds, examples, size, own_peak, child_peak = (float(value) for value in line.split()[1:])
-        # ru_maxrss is in KiB on Linux. In process (and in a pool of one, which renders in the
-        # launching process), the worker is the launching process, which also writes; otherwise the
-        # children's maximum is the largest worker.
+        # Both peaks are in KiB. In process (and in a pool of one, which renders in the launching
+        # process), the worker is the launching process, which also writes; otherwise the largest
+        # sampled descendant is the largest worker.
         in_launcher = mode == IN_PROCESS or (mode == LOCAL_POOL and workers == 1)
         worker_peak = own_peak if in_launcher else child_peak
         return {
