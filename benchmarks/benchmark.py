@@ -140,9 +140,8 @@ def run_build(clutter, workers, mode, file_format, manual_dir, sizes):
             )
         line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
         seconds, examples, size, own_peak, child_peak = (float(value) for value in line.split()[1:])
-        # Both peaks are in KiB. In process (and in a pool of one, which renders in the launching
-        # process), the worker is the launching process, which also writes; otherwise the largest
-        # sampled descendant is the largest worker.
+        # Both peaks are in KiB. In process, and in a pool of one, the launching process renders
+        # and writes, so it is the worker. Otherwise the largest sampled descendant is the worker.
         in_launcher = mode == IN_PROCESS or (mode == LOCAL_POOL and workers == 1)
         worker_peak = own_peak if in_launcher else child_peak
         return {

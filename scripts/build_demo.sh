@@ -5,7 +5,7 @@
 # The runner is Beam's FnApiRunner, the engine behind the DirectRunner: naming it skips the
 # DirectRunner's first attempt with the Prism runner, which downloads a binary from GitHub.
 # The archives are read from $CLUTTERED_OMNIGLOT_MANUAL_DIR (default ../shared/omniglot) when it
-# holds them; set it to an empty folder to download the official archives instead.
+# contains them. Set it to an existing empty folder to download the official archives instead.
 set -euo pipefail
 repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$repo_dir/scripts/setup_env.sh"

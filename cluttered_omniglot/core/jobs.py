@@ -30,7 +30,7 @@ class JobArrays:
 
 @dataclasses.dataclass(frozen=True)
 class JobRequest:
-    """What to render: `count` examples from the start of job `job_index` of a split."""
+    """A rendering request: the first `count` examples of job `job_index` of a split."""
 
     split: str
     clutter: int
