@@ -5,35 +5,21 @@ CLUTTERED_OMNIGLOT_MANUAL_DIR at a folder holding `images_background.zip` and
 `images_evaluation.zip` (the TFDS manual dir); tests that need them are skipped otherwise.
 """
 
-import os
-import pathlib
 
 import pytest
 
 from cluttered_omniglot.core import omniglot_archives
 from cluttered_omniglot.core import splits
+from tests import archive_location
 
-MANUAL_DIR_VARIABLE = "CLUTTERED_OMNIGLOT_MANUAL_DIR"
 ARCHIVE_NAMES = (splits.BACKGROUND, splits.EVALUATION)
 
 
 @pytest.fixture(scope="session")
 def omniglot_sets():
     """Return {archive name: `OmniglotSet`} for both archives, or skip if they are not available."""
-    manual_dir = os.environ.get(MANUAL_DIR_VARIABLE)
-    if not manual_dir:
-        pytest.skip(
-            f"{MANUAL_DIR_VARIABLE} is not set; set it to the folder holding images_background.zip "
-            "and images_evaluation.zip to run the tests that render examples."
-        )
-    folder = pathlib.Path(manual_dir)
+    folder = archive_location.manual_dir_or_skip()
     paths = {name: folder / f"{name}.zip" for name in ARCHIVE_NAMES}
-    missing = [str(path) for path in paths.values() if not path.is_file()]
-    if missing:
-        pytest.skip(
-            f"{MANUAL_DIR_VARIABLE}={manual_dir} does not hold {', '.join(missing)}; set it to the "
-            "folder holding images_background.zip and images_evaluation.zip."
-        )
     return {name: omniglot_archives.read_omniglot_archive(path) for name, path in paths.items()}
 
 

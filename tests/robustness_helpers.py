@@ -12,14 +12,14 @@ import pathlib
 import sys
 import unittest.mock
 
-import pytest
 import tensorflow_datasets as tfds
 
 import cluttered_omniglot
 from cluttered_omniglot.core import splits
+from tests import archive_location
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
-MANUAL_DIR_VARIABLE = "CLUTTERED_OMNIGLOT_MANUAL_DIR"
+MANUAL_DIR_VARIABLE = archive_location.MANUAL_DIR_VARIABLE
 ARCHIVE_NAMES = (splits.BACKGROUND, splits.EVALUATION)
 DATASET_NAME = "cluttered_omniglot"
 VERSION = str(cluttered_omniglot.ClutteredOmniglot.VERSION)
@@ -30,19 +30,7 @@ SMALL_CLUTTER = 4
 SMALL_EXAMPLES = splits.EXAMPLES_PER_JOB
 
 
-def manual_dir_or_skip():
-    """Return the folder holding both official archives, or skip the calling test."""
-    manual_dir = os.environ.get(MANUAL_DIR_VARIABLE)
-    if not manual_dir:
-        pytest.skip(
-            f"{MANUAL_DIR_VARIABLE} is not set; set it to the folder holding images_background.zip "
-            "and images_evaluation.zip to run the build tests."
-        )
-    folder = pathlib.Path(manual_dir)
-    missing = [name for name in ARCHIVE_NAMES if not (folder / f"{name}.zip").is_file()]
-    if missing:
-        pytest.skip(f"{MANUAL_DIR_VARIABLE}={manual_dir} lacks {', '.join(missing)}.zip.")
-    return folder
+manual_dir_or_skip = archive_location.manual_dir_or_skip
 
 
 def small_config(name):

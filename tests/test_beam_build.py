@@ -7,8 +7,6 @@ CLUTTERED_OMNIGLOT_MANUAL_DIR to the folder holding `images_background.zip` and
 """
 
 import hashlib
-import os
-import pathlib
 import time
 from unittest import mock
 
@@ -21,8 +19,9 @@ import cluttered_omniglot
 from cluttered_omniglot import beam_generation
 from cluttered_omniglot import omniglot_source
 from cluttered_omniglot.core import splits
+from tests import archive_location
 
-MANUAL_DIR_VARIABLE = "CLUTTERED_OMNIGLOT_MANUAL_DIR"
+MANUAL_DIR_VARIABLE = archive_location.MANUAL_DIR_VARIABLE
 CONFIG_NAME = "beam_clutter_4"
 DATASET_NAME = f"cluttered_omniglot/{CONFIG_NAME}"
 CLUTTER = 4
@@ -60,18 +59,7 @@ BLANK_TARGETS = {
 }
 
 
-def manual_dir_or_skip():
-    manual_dir = os.environ.get(MANUAL_DIR_VARIABLE)
-    if not manual_dir:
-        pytest.skip(
-            f"{MANUAL_DIR_VARIABLE} is not set; set it to the folder holding images_background.zip "
-            "and images_evaluation.zip to run the Beam build test."
-        )
-    folder = pathlib.Path(manual_dir)
-    missing = [name for name in ("images_background.zip", "images_evaluation.zip") if not (folder / name).is_file()]
-    if missing:
-        pytest.skip(f"{MANUAL_DIR_VARIABLE}={manual_dir} does not contain {', '.join(missing)}.")
-    return folder
+manual_dir_or_skip = archive_location.manual_dir_or_skip
 
 
 class Build:

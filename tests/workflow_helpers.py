@@ -11,9 +11,10 @@ import pathlib
 import subprocess
 import sys
 
-import pytest
 
-MANUAL_DIR_VARIABLE = "CLUTTERED_OMNIGLOT_MANUAL_DIR"
+from tests import archive_location
+
+MANUAL_DIR_VARIABLE = archive_location.MANUAL_DIR_VARIABLE
 REPO_DIR = pathlib.Path(__file__).resolve().parent.parent
 SMALL_CONFIG = {"name": "workflow_clutter_4", "clutter": 4, "train_examples": 2000, "eval_examples": 2000}
 DATASET_NAME = f"cluttered_omniglot/{SMALL_CONFIG['name']}"
@@ -35,19 +36,7 @@ class SmallBuild:
     manual_dir: pathlib.Path
 
 
-def manual_dir_or_skip():
-    """Return the folder holding both Omniglot archives, or skip the test if it is not set up."""
-    manual_dir = os.environ.get(MANUAL_DIR_VARIABLE)
-    if not manual_dir:
-        pytest.skip(
-            f"{MANUAL_DIR_VARIABLE} is not set. Set it to the folder holding images_background.zip "
-            "and images_evaluation.zip to run the tests that build a dataset."
-        )
-    folder = pathlib.Path(manual_dir)
-    missing = [name for name in ("images_background.zip", "images_evaluation.zip") if not (folder / name).is_file()]
-    if missing:
-        pytest.skip(f"{MANUAL_DIR_VARIABLE}={manual_dir} does not hold {', '.join(missing)}.")
-    return folder
+manual_dir_or_skip = archive_location.manual_dir_or_skip
 
 
 def subprocess_env():
