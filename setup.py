@@ -28,6 +28,9 @@ setuptools.setup(
     install_requires=[
         "apache-beam>=2.50",
         "etils[epath]",
+        # CRC-32C of TFRecord files, so that workers write them without importing TensorFlow,
+        # which costs about 600 MB of memory per worker.
+        "google-crc32c>=1.5",
         # tensorflow-datasets imports these in its command line and builder code without
         # declaring them as dependencies (seen with tensorflow-datasets 4.9.10).
         "importlib_resources",

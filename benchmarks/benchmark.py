@@ -1,17 +1,18 @@
 """Measure rendering and `tfds build` throughput of cluttered_omniglot and print the ratios.
 
-Usage: python benchmarks/benchmark.py [--manual_dir DIR] [--quick] [--beam]
+Usage: python benchmarks/benchmark.py [--manual_dir DIR] [--quick] [--repeats N]
 
 Rendering: scenes per second of the compiled engine (`jobs.render_job`) and of the Pillow oracle
 (`pillow_oracle.render_job_oracle`, the in-repository stand-in for the authors' per-character Pillow
-code) over whole 2000-scene jobs of `val_train_alphabets`, one process, clutter 4, 32 and 256.
+code) over whole 2000-scene jobs of `val_train_alphabets`, one process, clutter 4, 32 and 256. Each
+engine renders the job `--repeats` times and the best rate counts, as `timeit` does.
 
 End to end: builds of custom configs (render, PNG encoding, serialization and writing of all five
-splits) at clutter 4 and 256 without Beam options, with the builder's process pool of one and of two
-processes. The sustained rate comes from two builds that differ only in the train split's size.
-With --beam, also whole builds with Beam's FnApiRunner (worker in process, one or two worker
-processes). Every build reports the peak resident memory of the largest worker and of the launching
-process. Run it on a quiet machine: every figure is wall-clock time.
+splits) at clutter 4 and 256, with Beam's FnApiRunner and one or two worker processes, and without
+Beam options, with the builder's process pool of one or two processes. The sustained rate comes
+from two builds that differ only in the train split's size. Every build reports the peak resident
+memory of the largest worker and of the launching process. At the end the script compares each
+figure with its target. Run it on a quiet machine: every figure is wall-clock time.
 """
 
 import argparse
@@ -28,31 +29,36 @@ REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MANUAL_DIR = os.path.join(REPO_DIR, "..", "shared", "omniglot")
 SPLIT = "val_train_alphabets"
 EXAMPLES_PER_JOB = 2000
-# (train, each other split) examples of the Beam builds. Every split has an even number of jobs, so
-# two workers can share each split's jobs evenly, and the train split is the largest, as in the
-# paper's configs.
-BEAM_SIZES = {4: (40000, 4000), 256: (12000, 4000)}
-# The small and the large build of the sustained-rate measurement: only the train split differs.
-SUSTAINED_SIZES = {4: ((40000, 2000), (120000, 2000)), 256: ((8000, 2000), (24000, 2000))}
-# Build modes: Beam's local runner with its worker inside the launching process or in separate worker
-# processes, and the builder's own process pool, used when no Beam options are given.
-IN_PROCESS = "in_process"
-PROCESSES = "multi_processing"
+# The small and the large build of each sustained-rate measurement: (train, each other split)
+# examples, and only the train split differs. Every split is a whole number of 10,000-example
+# shards, so all shards cost the same and two workers get equal shares.
+SUSTAINED_SIZES = {4: ((20000, 10000), (60000, 10000)), 256: ((20000, 10000), (40000, 10000))}
+QUICK_SIZES = ((10000, 10000), (30000, 10000))
+# Build modes: Beam's local runner with its workers in separate processes, and the builder's own
+# process pool, used when no Beam options are given.
+BEAM = "beam"
 LOCAL_POOL = "local_pool"
+BUILD_MODES = ((BEAM, 1), (BEAM, 2), (LOCAL_POOL, 1), (LOCAL_POOL, 2))
+PAPER_EXAMPLES = 2_000_000 + 4 * 10_000
+AUTHORS_BYTES_PER_EXAMPLE = 39936
+# Targets: rendering speed-up over the oracle per clutter, end to end per worker over the oracle's
+# rendering at clutter 256, two Beam workers over one, and the worker memory limit.
+RENDERING_TARGETS = {4: 5.0, 32: 20.0, 256: 20.0}
+END_TO_END_TARGET = 5.0
+TWO_WORKER_TARGET = 1.7
+WORKER_MEMORY_LIMIT_MB = 1000
 
 _BUILD_SCRIPT = """
 import resource, sys, time
 import tensorflow_datasets as tfds
 import cluttered_omniglot
-clutter, train, evaluation, workers, mode, file_format, data_dir, manual_dir = sys.argv[1:]
+clutter, train, evaluation, workers, mode, data_dir, manual_dir = sys.argv[1:]
 config = cluttered_omniglot.ClutteredOmniglotConfig(
     name="benchmark", clutter=int(clutter), train_examples=int(train), eval_examples=int(evaluation))
 builder = tfds.builder("cluttered_omniglot", config=config, data_dir=data_dir)
 # FnApiRunner is what the DirectRunner falls back to; naming it skips the DirectRunner's first
 # attempt with the Prism runner, which downloads a binary.
-options = ["--runner=FnApiRunner", "--direct_num_workers=" + workers]
-if mode == "multi_processing":
-    options.append("--direct_running_mode=multi_processing")
+options = ["--runner=FnApiRunner", "--direct_num_workers=" + workers, "--direct_running_mode=multi_processing"]
 if mode == "local_pool":
     # No Beam options: the builder renders in a process pool of $CLUTTERED_OMNIGLOT_PROCESSES.
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
@@ -77,7 +83,7 @@ done = threading.Event()
 sampler = threading.Thread(target=sample_workers, daemon=True)
 sampler.start()
 start = time.perf_counter()
-builder.download_and_prepare(download_config=download_config, file_format=file_format)
+builder.download_and_prepare(download_config=download_config)
 seconds = time.perf_counter() - start
 done.set()
 sampler.join()
@@ -88,19 +94,22 @@ print("RESULT", seconds, examples, size, own_peak, worker_peak[0] / 1024)
 """
 
 
-def measure_rendering(omniglot_set, clutter, engine, jobs_module):
+def measure_rendering(omniglot_set, clutter, engine, jobs_module, repeats):
+    """Render job 0 of SPLIT `repeats` times; return (best scenes per second, the last output)."""
     from cluttered_omniglot.core import splits
 
     spec = splits.split_spec(SPLIT)
     pool = omniglot_set.pool_slice(spec.pool.first_alphabet, spec.pool.stop_alphabet)
     request = jobs_module.JobRequest(SPLIT, clutter, 0, EXAMPLES_PER_JOB)
-    start = time.perf_counter()
-    arrays = engine(request, omniglot_set.packed_strokes[pool])
-    seconds = time.perf_counter() - start
-    return len(arrays) / seconds, arrays
+    best_seconds = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        arrays = engine(request, omniglot_set.packed_strokes[pool])
+        best_seconds = min(best_seconds, time.perf_counter() - start)
+    return len(arrays) / best_seconds, arrays
 
 
-def rendering_table(manual_dir, clutters):
+def rendering_table(manual_dir, clutters, repeats):
     from cluttered_omniglot.core import jobs
     from cluttered_omniglot.core import omniglot_archives
     from cluttered_omniglot.core import pillow_oracle
@@ -109,25 +118,27 @@ def rendering_table(manual_dir, clutters):
     # A first small job loads or compiles the engine, so it is not counted.
     jobs.render_job(jobs.JobRequest(SPLIT, 4, 0, 10), omniglot_set.packed_strokes[:964])
 
-    print("Rendering alone, one process, whole 2000-scene jobs of val_train_alphabets")
+    print(f"Rendering alone, one process, whole 2000-scene jobs of {SPLIT}, best of {repeats}")
     print(f"{'clutter':>7} {'engine scenes/s':>16} {'oracle scenes/s':>16} {'ratio':>7} {'identical':>9}")
-    ratios = {}
+    rates = {}
     for clutter in clutters:
-        fast_rate, fast_arrays = measure_rendering(omniglot_set, clutter, jobs.render_job, jobs)
-        oracle_rate, oracle_arrays = measure_rendering(omniglot_set, clutter, pillow_oracle.render_job_oracle, jobs)
+        fast_rate, fast_arrays = measure_rendering(omniglot_set, clutter, jobs.render_job, jobs, repeats)
+        oracle_rate, oracle_arrays = measure_rendering(
+            omniglot_set, clutter, pillow_oracle.render_job_oracle, jobs, repeats
+        )
         identical = all(
             (getattr(fast_arrays, field) == getattr(oracle_arrays, field)).all()
             for field in ("images", "targets", "segmentations", "characters", "drawers", "bboxes")
         )
-        ratios[clutter] = (fast_rate, oracle_rate)
+        rates[clutter] = (fast_rate, oracle_rate, identical)
         print(f"{clutter:7d} {fast_rate:16.1f} {oracle_rate:16.1f} {fast_rate / oracle_rate:7.1f} {str(identical):>9}")
-    return ratios
+    return rates
 
 
-def run_build(clutter, workers, mode, file_format, manual_dir, sizes):
+def run_build(clutter, workers, mode, manual_dir, sizes):
     train, evaluation = sizes
     data_dir = tempfile.mkdtemp(prefix="cluttered_omniglot_benchmark_")
-    arguments = [str(clutter), str(train), str(evaluation), str(workers), mode, file_format, data_dir, manual_dir]
+    arguments = [str(clutter), str(train), str(evaluation), str(workers), mode, data_dir, manual_dir]
     try:
         environment = dict(os.environ, CLUTTERED_OMNIGLOT_PROCESSES=str(workers))
         completed = subprocess.run(
@@ -140,10 +151,9 @@ def run_build(clutter, workers, mode, file_format, manual_dir, sizes):
             )
         line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
         seconds, examples, size, own_peak, child_peak = (float(value) for value in line.split()[1:])
-        # Both peaks are in KiB. In process, and in a pool of one, the launching process renders
-        # and writes, so it is the worker. Otherwise the largest sampled descendant is the worker.
-        in_launcher = mode == IN_PROCESS or (mode == LOCAL_POOL and workers == 1)
-        worker_peak = own_peak if in_launcher else child_peak
+        # Both peaks are in KiB. In a pool of one, the launching process renders and writes, so it
+        # is the worker. Otherwise the largest sampled descendant is the worker.
+        worker_peak = own_peak if (mode == LOCAL_POOL and workers == 1) else child_peak
         return {
             "seconds": seconds,
             "examples": int(examples),
@@ -155,87 +165,89 @@ def run_build(clutter, workers, mode, file_format, manual_dir, sizes):
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def sustained_table(manual_dir, clutters, oracle_rates):
-    """Print the sustained rate of builds without Beam options, one and two pool processes.
+def build_table(manual_dir, clutters, quick):
+    """Print the sustained build rate of each build mode; return {(clutter, mode, workers): row}.
 
     Two builds differ only in the train split's size, so the difference of their examples over the
     difference of their wall times leaves out every fixed cost: imports, archive reading, process
     start-up and the four evaluation splits.
     """
     print()
-    print("End to end without Beam options (process pool; render, PNG encoding, TFDS encoding, shuffling")
-    print("and writing), sustained rate = extra train examples / extra wall time between two builds")
-    print(f"{'clutter':>7} {'processes':>9} {'small build s':>13} {'large build s':>13} "
-          f"{'sustained examples/s':>20} {'peak worker MB':>14} {'peak launcher MB':>16}")
-    rates = {}
+    print("End to end (render, PNG encoding, TFDS encoding and writing of all five splits),")
+    print("sustained rate = extra train examples / extra wall time between two builds")
+    print(f"{'clutter':>7} {'mode':>10} {'workers':>7} {'small build s':>13} {'large build s':>13} "
+          f"{'sustained examples/s':>20} {'peak worker MB':>14} {'peak launcher MB':>16} {'bytes/example':>13}")
+    rows = {}
     for clutter in clutters:
-        small, large = SUSTAINED_SIZES[clutter]
-        for processes in (1, 2):
-            first = run_build(clutter, processes, LOCAL_POOL, "tfrecord", manual_dir, small)
-            second = run_build(clutter, processes, LOCAL_POOL, "tfrecord", manual_dir, large)
-            rate = (second["examples"] - first["examples"]) / (second["seconds"] - first["seconds"])
-            rates[clutter, processes] = rate
-            worker_peak = max(first["worker_peak_mb"], second["worker_peak_mb"])
-            launcher_peak = max(first["launcher_peak_mb"], second["launcher_peak_mb"])
-            print(f"{clutter:7d} {processes:9d} {first['seconds']:13.1f} {second['seconds']:13.1f} "
-                  f"{rate:20.1f} {worker_peak:14.0f} {launcher_peak:16.0f}")
-    print()
-    for clutter in clutters:
-        print(f"clutter {clutter}: sustained, two processes / one process = "
-              f"{rates[clutter, 2] / rates[clutter, 1]:.2f}")
-        if clutter in oracle_rates:
-            print(f"clutter {clutter}: sustained, one process / oracle rendering alone = "
-                  f"{rates[clutter, 1] / oracle_rates[clutter][1]:.1f}")
+        small, large = QUICK_SIZES if quick else SUSTAINED_SIZES[clutter]
+        for mode, workers in BUILD_MODES:
+            first = run_build(clutter, workers, mode, manual_dir, small)
+            second = run_build(clutter, workers, mode, manual_dir, large)
+            row = {
+                "rate": (second["examples"] - first["examples"]) / (second["seconds"] - first["seconds"]),
+                "worker_peak_mb": max(first["worker_peak_mb"], second["worker_peak_mb"]),
+                "launcher_peak_mb": max(first["launcher_peak_mb"], second["launcher_peak_mb"]),
+                "bytes_per_example": second["bytes_per_example"],
+            }
+            rows[clutter, mode, workers] = row
+            print(f"{clutter:7d} {mode:>10} {workers:7d} {first['seconds']:13.1f} {second['seconds']:13.1f} "
+                  f"{row['rate']:20.1f} {row['worker_peak_mb']:14.0f} {row['launcher_peak_mb']:16.0f} "
+                  f"{row['bytes_per_example']:13.0f}")
+    return rows
 
 
-BEAM_RUNS = (
-    (1, IN_PROCESS, "tfrecord"),
-    (1, PROCESSES, "tfrecord"),
-    (2, PROCESSES, "tfrecord"),
-    (2, PROCESSES, "array_record"),
-)
+def print_ratios(rendering, builds, clutters, build_clutters):
+    """Print each ratio the targets name, with the target and whether the figure meets it."""
+    checks = []
 
-
-def beam_table(manual_dir, clutters):
-    print()
-    print("End to end with Beam's FnApiRunner (whole build, wall time)")
-    print(f"{'clutter':>7} {'workers':>7} {'mode':>16} {'format':>12} {'examples':>8} {'seconds':>8} "
-          f"{'examples/s':>10} {'bytes/example':>13} {'peak worker MB':>14} {'peak launcher MB':>16}")
-    results = {}
-    for clutter in clutters:
-        for workers, mode, file_format in BEAM_RUNS:
-            result = run_build(clutter, workers, mode, file_format, manual_dir, BEAM_SIZES[clutter])
-            results[clutter, workers, mode, file_format] = result
-            rate = result["examples"] / result["seconds"]
-            print(f"{clutter:7d} {workers:7d} {mode:>16} {file_format:>12} {result['examples']:8d} "
-                  f"{result['seconds']:8.1f} {rate:10.1f} {result['bytes_per_example']:13.0f} "
-                  f"{result['worker_peak_mb']:14.0f} {result['launcher_peak_mb']:16.0f}")
-
-    def rate(clutter, workers, mode):
-        result = results[clutter, workers, mode, "tfrecord"]
-        return result["examples"] / result["seconds"]
+    def check(label, value, target, unit="", at_least=True):
+        met = value >= target if at_least else value < target
+        comparison = ">=" if at_least else "<"
+        checks.append(met)
+        print(f"{label} = {value:.2f}{unit} (target {comparison} {target}{unit}: {'met' if met else 'NOT met'})")
 
     print()
     for clutter in clutters:
-        print(f"clutter {clutter}: Beam, two worker processes / one worker process = "
-              f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, PROCESSES):.2f}")
-        print(f"clutter {clutter}: Beam, two worker processes / one in-process worker = "
-              f"{rate(clutter, 2, PROCESSES) / rate(clutter, 1, IN_PROCESS):.2f}")
-    for clutter in clutters:
-        per_example = results[clutter, 1, IN_PROCESS, "tfrecord"]["bytes_per_example"]
-        paper_examples = 2_000_000 + 4 * 10_000
+        fast_rate, oracle_rate, _ = rendering[clutter]
+        target = RENDERING_TARGETS.get(clutter)
+        if target is not None:
+            check(f"clutter {clutter}: rendering, engine / oracle", fast_rate / oracle_rate, target)
+    checks.append(all(identical for _, _, identical in rendering.values()))
+    print(f"rendering output identical to the oracle's: {checks[-1]}")
+    for clutter in build_clutters:
+        for mode in (BEAM, LOCAL_POOL):
+            ratio = builds[clutter, mode, 2]["rate"] / builds[clutter, mode, 1]["rate"]
+            if mode == BEAM:
+                check(f"clutter {clutter}: Beam, two worker processes / one", ratio, TWO_WORKER_TARGET)
+            else:
+                print(f"clutter {clutter}: local pool, two processes / one = {ratio:.2f}")
+        if clutter in rendering:
+            oracle_rate = rendering[clutter][1]
+            per_worker = builds[clutter, BEAM, 1]["rate"] / oracle_rate
+            if clutter == 256:
+                check(f"clutter {clutter}: end to end, one Beam worker / oracle rendering alone", per_worker,
+                      END_TO_END_TARGET)
+            else:
+                print(f"clutter {clutter}: end to end, one Beam worker / oracle rendering alone = {per_worker:.2f}")
+    worker_peak = max(row["worker_peak_mb"] for row in builds.values())
+    check("peak worker memory of all builds", worker_peak, WORKER_MEMORY_LIMIT_MB, unit=" MB", at_least=False)
+    for clutter in build_clutters:
+        per_example = builds[clutter, BEAM, 1]["bytes_per_example"]
         print(f"clutter {clutter}: {per_example:.0f} bytes per example, so a paper config takes about "
-              f"{per_example * paper_examples / 1e9:.1f} GB (the authors' raw arrays: 39936 bytes per example)")
+              f"{per_example * PAPER_EXAMPLES / 1e9:.1f} GB (the authors' raw arrays: "
+              f"{AUTHORS_BYTES_PER_EXAMPLE} bytes per example)")
+    print(f"targets met: {sum(checks)} of {len(checks)}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manual_dir", default=DEFAULT_MANUAL_DIR,
                         help="folder with images_background.zip and images_evaluation.zip")
-    parser.add_argument("--quick", action="store_true", help="clutter 4 only, for a smoke run")
-    parser.add_argument("--beam", action="store_true",
-                        help="also time whole builds with Beam's FnApiRunner (about 5 more minutes)")
+    parser.add_argument("--quick", action="store_true", help="clutter 4 only and smaller builds, for a smoke run")
+    parser.add_argument("--repeats", type=int, default=3, help="timings of each rendering job; the best counts")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     manual_dir = os.path.abspath(args.manual_dir)
 
     with open("/proc/cpuinfo") as cpuinfo:
@@ -243,11 +255,10 @@ def main():
     print(f"machine: {os.cpu_count()} cores, {model}, Python {platform.python_version()}")
 
     clutters = (4,) if args.quick else (4, 32, 256)
-    oracle_rates = rendering_table(manual_dir, clutters)
+    rendering = rendering_table(manual_dir, clutters, args.repeats)
     build_clutters = (4,) if args.quick else (4, 256)
-    sustained_table(manual_dir, build_clutters, oracle_rates)
-    if args.beam:
-        beam_table(manual_dir, build_clutters)
+    builds = build_table(manual_dir, build_clutters, args.quick)
+    print_ratios(rendering, builds, clutters, build_clutters)
     print(f"benchmark process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -12,6 +12,7 @@ import tensorflow_datasets as tfds
 from cluttered_omniglot import beam_generation
 from cluttered_omniglot import local_generation
 from cluttered_omniglot import omniglot_source
+from cluttered_omniglot import shard_writing
 from cluttered_omniglot.core import jobs
 from cluttered_omniglot.core import splits
 
@@ -67,7 +68,7 @@ def _paper_config(clutter):
     )
 
 
-class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
+class ClutteredOmniglot(tfds.core.ShardBasedBuilder):
     """Cluttered Omniglot scenes, target exemplars and target segmentation masks."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -78,8 +79,7 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
     def download_and_prepare(self, *, download_config=None, **kwargs):
         """Build the dataset, with Apache Beam when a Beam runner or Beam options are given.
 
-        Without them, jobs render in a local process pool and TFDS writes the examples through its
-        disk-backed shuffler, so memory stays bounded at any split size. With Beam options but no
+        Without them, a local process pool renders and writes the shards. With Beam options but no
         runner, the runner is Beam's local FnApiRunner: the DirectRunner would first try the Prism
         runner, which downloads a binary from GitHub. The FnApiRunner still honours
         `direct_num_workers` and `direct_running_mode`.
@@ -93,8 +93,7 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         )
         if self._use_beam and not runner_chosen:
             download_config = dataclasses.replace(download_config, beam_runner=_DEFAULT_BEAM_RUNNER)
-        with local_generation.RenderPool() as self._render_pool:
-            super().download_and_prepare(download_config=download_config, **kwargs)
+        super().download_and_prepare(download_config=download_config, **kwargs)
 
     def _info(self):
         features = tfds.features.FeaturesDict({
@@ -121,18 +120,84 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
             ),
         )
 
-    def _split_generators(self, dl_manager):
+    def _shard_iterators_per_split(self, dl_manager):
+        return self._plan_shards(dl_manager, max_examples_per_split=None)
+
+    def _plan_shards(self, dl_manager, max_examples_per_split):
+        """Return {split name: its `ShardTask`s}, after checking both archives."""
         archive_paths = self._archive_paths(dl_manager)
         for path in archive_paths.values():
             omniglot_source.load_checked_archive(str(path))
 
-        generators = {}
+        tasks = {}
         for spec in splits.SPLITS:
             examples = self.builder_config.train_examples if spec.is_train else self.builder_config.eval_examples
-            generators[spec.name] = self._generate_examples(
-                split=spec.name, examples=examples, archive_path=archive_paths[spec.pool.archive]
+            if max_examples_per_split is not None:
+                examples = min(examples, max_examples_per_split)
+            tasks[spec.name] = shard_writing.plan_split(
+                spec.name,
+                self.builder_config.clutter,
+                examples,
+                archive_paths[spec.pool.archive],
+                self._get_filename_template(split_name=spec.name),
             )
-        return generators
+        return tasks
+
+    def _download_and_prepare(self, dl_manager, download_config=None):
+        """Write the shards of all splits in parallel, with Beam or a local process pool.
+
+        TFDS's `ShardBasedBuilder` would write one shard after another. All splits go into one Beam
+        stage or one pool instead, so small splits keep every worker busy too.
+        """
+        download_config = download_config or tfds.download.DownloadConfig()
+        if download_config.num_shards is not None:
+            raise ValueError(
+                f"num_shards={download_config.num_shards} is not supported: cluttered_omniglot writes "
+                f"shards of {shard_writing.EXAMPLES_PER_SHARD} examples, so that every runner writes the "
+                "same files. Leave --num_shards out."
+            )
+        if download_config.max_examples_per_split == 0:
+            return  # TFDS writes no split then, whatever the builder.
+        tasks_by_split = self._plan_shards(dl_manager, download_config.max_examples_per_split)
+        tasks = [task for split_tasks in tasks_by_split.values() for task in split_tasks]
+        for split, split_tasks in tasks_by_split.items():
+            examples = sum(task.examples for task in split_tasks)
+            logging.info("Split %s: %d examples in %d shards", split, examples, len(split_tasks))
+        if getattr(self, "_use_beam", False):
+            self._write_shards_with_beam(tasks, download_config)
+        else:
+            self._write_shards_locally(tasks)
+
+        split_infos = []
+        for split, split_tasks in tasks_by_split.items():
+            split_infos.append(
+                tfds.core.SplitInfo(
+                    name=split,
+                    shard_lengths=[task.examples for task in split_tasks],
+                    num_bytes=sum(epath.Path(task.path).stat().length for task in split_tasks),
+                    filename_template=self._get_filename_template(split_name=split),
+                )
+            )
+        self.info.set_splits(tfds.core.SplitDict(split_infos))
+
+    def _write_shards_with_beam(self, tasks, download_config):
+        options = download_config.beam_options or beam.options.pipeline_options.PipelineOptions()
+        pipeline = beam.Pipeline(runner=download_config.beam_runner, options=options)
+        with pipeline:
+            _ = pipeline | "WriteShards" >> beam_generation.WriteShards(  # pylint: disable=no-value-for-parameter
+                tasks, self.info.features, self.info.file_format
+            )
+        self._process_pipeline_result(pipeline.result)
+
+    def _write_shards_locally(self, tasks):
+        retries = collections.Counter()
+        with local_generation.RenderPool() as render_pool:
+            logging.info("Writing %d shards with %d processes", len(tasks), render_pool.processes)
+            results = render_pool.write_shards(tasks, self.info.features, self.info.file_format)
+            for result in tfds.core.utils.tqdm(results, total=len(tasks), desc="Writing shards", unit=" shards"):
+                retries[result.split] += result.retried_characters
+        for split, count in retries.items():
+            logging.info("Split %s: %d character augmentations were drawn again after a blank crop", split, count)
 
     def _archive_paths(self, dl_manager):
         requested_dir = getattr(self, "_requested_manual_dir", None)
@@ -155,11 +220,7 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         return paths
 
     def _process_pipeline_result(self, pipeline_result):
-        """Log the total and per-split value of each `cluttered_omniglot` Beam counter.
-
-        TFDS calls this once the pipeline has finished. Step names start with the split name,
-        because TFDS applies each split's transform under that label.
-        """
+        """Log the value of each `cluttered_omniglot` Beam counter of the finished pipeline."""
         try:
             query = pipeline_result.metrics().query(
                 beam.metrics.MetricsFilter().with_namespace(beam_generation.COUNTER_NAMESPACE)
@@ -167,24 +228,10 @@ class ClutteredOmniglot(tfds.core.GeneratorBasedBuilder):
         except NotImplementedError:
             logging.warning("The Beam runner does not report metrics, so the build counters are not logged.")
             return
-        split_values = collections.defaultdict(collections.Counter)  # counter name -> split -> value
+        totals = collections.Counter()
         for counter in query["counters"]:
             # Runners that cannot commit metrics report None as committed value.
             value = counter.committed if counter.committed is not None else counter.attempted
-            split = counter.key.step.split("/", 1)[0]
-            split_values[counter.key.metric.name][split] += value
-        for name, values in sorted(split_values.items()):
-            details = ", ".join(f"{split} {value}" for split, value in sorted(values.items()))
-            logging.info(
-                "Beam counter %s:%s = %d (%s)",
-                beam_generation.COUNTER_NAMESPACE, name, sum(values.values()), details,
-            )
-
-    def _generate_examples(self, split, examples, archive_path):
-        clutter = self.builder_config.clutter
-        if getattr(self, "_use_beam", False):
-            return beam_generation.RenderSplit(  # pylint: disable=no-value-for-parameter
-                split=split, clutter=clutter, examples=examples, archive_path=archive_path
-            )
-        render_pool = getattr(self, "_render_pool", None) or local_generation.RenderPool()
-        return render_pool.generate_examples(split, clutter, examples, archive_path)
+            totals[counter.key.metric.name] += value
+        for name, value in sorted(totals.items()):
+            logging.info("Beam counter %s:%s = %d", beam_generation.COUNTER_NAMESPACE, name, value)

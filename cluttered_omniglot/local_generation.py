@@ -1,19 +1,14 @@
-"""Generate a split without Apache Beam: jobs render in a pool of processes, in index order.
+"""Build without Apache Beam: a pool of processes renders and writes the planned shards.
 
-TFDS writes a generator's examples through its own shuffler, which spills to disk, so memory stays
-bounded whatever the split size. Beam's local runner instead keeps every example of the pipeline in
-the launching process until the end.
+Every process writes whole shards, so only shard descriptions and counts pass between processes,
+and the launching process stays idle while the pool works.
 """
 
-import collections
+import functools
 import multiprocessing
 import os
 
-from cluttered_omniglot import example_records
-
-# Jobs rendered ahead of the writer per worker process: enough to keep every process busy, few
-# enough that at most a handful of rendered jobs wait in memory.
-_JOBS_AHEAD_PER_PROCESS = 2
+from cluttered_omniglot import shard_writing
 
 
 # Sets the number of rendering processes of builds without Beam options; the default is one per CPU.
@@ -37,11 +32,10 @@ def default_process_count():
 
 
 class RenderPool:
-    """Worker processes that render and PNG-encode jobs, shared by every split of one build.
+    """Worker processes that render and write shards; use it as a context manager.
 
     The processes start on first use: each one imports the package, loads the compiled engine and
-    reads the archives once, which takes seconds, so a build keeps one pool for all its splits.
-    Use it as a context manager; leaving the block stops the processes.
+    reads the archives once, which takes seconds. Leaving the block stops the processes.
     """
 
     def __init__(self, processes=None):
@@ -63,38 +57,14 @@ class RenderPool:
             self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
         return self._pool
 
-    def generate_examples(self, split, clutter, examples, archive_path):
-        """Yield the (index, features) records of the first `examples` examples of `split`, in order.
+    def write_shards(self, tasks, features, file_format):
+        """Write every `ShardTask` of `tasks`; yield each `ShardResult` as its shard is written.
 
-        With one process, jobs render in this process.
+        Shards finish in any order. With one process, shards are written in this process.
         """
-        requests = example_records.job_requests(split, clutter, examples)
+        write = functools.partial(shard_writing.write_shard, features=features, file_format=file_format)
         if self.processes == 1:
-            for request in requests:
-                records, _ = example_records.render_job_records(archive_path, request)
-                yield from records
+            yield from map(write, tasks)
             return
-
-        pool = self._started_pool()
-        pending = collections.deque()
-        remaining = iter(requests)
-
-        def submit(request):
-            pending.append(pool.apply_async(example_records.render_job_records, (str(archive_path), request)))
-
-        for request in remaining:
-            submit(request)
-            if len(pending) >= self.processes * _JOBS_AHEAD_PER_PROCESS:
-                break
-        while pending:
-            records, _ = pending.popleft().get()
-            next_request = next(remaining, None)
-            if next_request is not None:
-                submit(next_request)
-            yield from records
-
-
-def generate_examples(split, clutter, examples, archive_path, processes=None):
-    """Yield the records of one split from a pool of its own; see `RenderPool.generate_examples`."""
-    with RenderPool(processes) as pool:
-        yield from pool.generate_examples(split, clutter, examples, archive_path)
+        # chunksize=1: a shard takes seconds to minutes, so each process takes the next one when done.
+        yield from self._started_pool().imap_unordered(write, tasks, chunksize=1)

@@ -257,7 +257,7 @@ def print_tables(workers, builds, worker_count):
 
     print(f"One job ({MEASURED_SPLIT} job 0, 2000 examples) in a fresh process. The CPU hours "
           f"extrapolate render + encode to the {paper_jobs()} jobs of a paper-sized config, without "
-          "Beam's shuffle and write (an estimate):")
+          "writing the record files (an estimate):")
     print()
     print("| clutter | archive read s | engine warm-up s | render s | encode+serialize s | "
           "RSS after imports MB | after archive MB | after warm-up MB | peak RSS MB | "

@@ -146,6 +146,13 @@ def all_fingerprints(data_dir, config, split_names=SPLIT_NAMES):
     return {split: example_fingerprints(data_dir, config, split) for split in split_names}
 
 
+def record_file_digests(data_dir, config):
+    """Return {file name: md5 of its bytes} for the record files of a finished build."""
+    folder = dataset_dir(data_dir, config.name)
+    suffix = load_builder(data_dir, config).info.file_format.file_suffix
+    return {path.name: hashlib.md5(path.read_bytes()).hexdigest() for path in sorted(folder.glob(f"*.{suffix}-*"))}
+
+
 def dataset_dir(data_dir, config_name):
     """Return the folder a finished build of `config_name` lives in."""
     return pathlib.Path(data_dir) / DATASET_NAME / config_name / VERSION
@@ -185,7 +192,7 @@ _REFERENCE_BUILDS = {}
 def reference_build(tmp_path_factory):
     """Return (data_dir, config, temp dirs) of the small config built once per test session.
 
-    The build uses the default DirectRunner in this process and the tfrecord format. It is shared
+    The build has no Beam options, so the builder's process pool writes it, as tfrecord. It is shared
     through a module-level cache because pytest would run a session fixture once per test module
     that imports it.
     """

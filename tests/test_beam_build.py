@@ -17,6 +17,7 @@ import tensorflow_datasets as tfds
 
 import cluttered_omniglot
 from cluttered_omniglot import beam_generation
+from cluttered_omniglot import shard_writing
 from cluttered_omniglot import omniglot_source
 from cluttered_omniglot.core import splits
 from tests import archive_location
@@ -80,7 +81,7 @@ class Build:
 
 
 def counter_totals(pipeline_result):
-    """Sum each `cluttered_omniglot` counter over all steps (one step per split)."""
+    """Sum each `cluttered_omniglot` counter over all steps that report it."""
     query = pipeline_result.metrics().query(
         beam.metrics.MetricsFilter().with_namespace(beam_generation.COUNTER_NAMESPACE)
     )
@@ -138,6 +139,8 @@ def test_beam_counters(build):
     if build.counters is None:
         pytest.skip("TFDS did not pass a Beam pipeline result to _process_pipeline_result.")
     assert build.counters.get("scenes") == sum(SPLIT_SIZES.values())
+    expected_shards = sum(-(-size // shard_writing.EXAMPLES_PER_SHARD) for size in SPLIT_SIZES.values())
+    assert build.counters.get("shards") == expected_shards
     assert build.counters.get("retried_characters", 0) >= 0
 
 

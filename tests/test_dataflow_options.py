@@ -251,9 +251,10 @@ def test_sdist_installs_and_runs_worker_code(sdist, tmp_path):
     manual_dir = os.environ.get(workflow_helpers.MANUAL_DIR_VARIABLE, "")
     worker_script = f"""
 import pathlib, sys, tempfile
+import tensorflow_datasets as tfds
 import cluttered_omniglot
 from cluttered_omniglot import beam_generation
-from cluttered_omniglot.core import jobs
+from cluttered_omniglot import shard_writing
 
 assert pathlib.Path(cluttered_omniglot.__file__).is_relative_to({str(target)!r}), cluttered_omniglot.__file__
 info = cluttered_omniglot.ClutteredOmniglot(config="clutter_4", data_dir=tempfile.mkdtemp()).info
@@ -261,9 +262,12 @@ assert "michaelis2018oneshot" in info.citation
 assert "val-one-shot" in info.description
 archive = pathlib.Path({manual_dir!r}) / "images_evaluation.zip"  # the smaller archive
 if {manual_dir!r} and archive.is_file():
-    records = list(beam_generation.RenderJob(archive).process(jobs.JobRequest("val_eval_alphabets", 4, 0, 2)))
-    assert [index for index, _ in records] == [0, 1], records
-    print("rendered", len(records))
+    shard_path = pathlib.Path(tempfile.mkdtemp()) / "shard.tfrecord"
+    task = shard_writing.ShardTask("val_eval_alphabets", 4, str(archive), 0, 1, 0, 2, str(shard_path))
+    (result,) = beam_generation.WriteShard(info.features, tfds.core.FileFormat.TFRECORD).process(task)
+    assert result.examples == 2, result
+    assert shard_path.stat().st_size > 0
+    print("rendered", result.examples)
 print("worker ok")
 """
     env = workflow_helpers.subprocess_env()

@@ -1,11 +1,12 @@
 """The same config gives the same examples whatever Beam runner setup and file format built it.
 
-The reference is the small config (clutter 4, one 2000-example job per split) built with the default
-DirectRunner in this process and written as tfrecord. Every other build must have, for every split,
-the same md5 per example index (scene, target, mask and labels) and the same example order.
+The reference is the small config (clutter 4, one 2000-example job per split) built without Beam
+options, so by the builder's process pool, and written as tfrecord. Every other build must have, for
+every split, the same md5 per example index (scene, target, mask and labels) and the examples in
+index order. Builds that write tfrecord must also write the same files, byte for byte.
 
-The default run checks the variant furthest from the reference: two worker processes writing
-array_record. The other runner and format combinations are marked slow.
+The default run checks two worker processes writing tfrecord and array_record. The other runner and
+format combinations are marked slow.
 """
 
 import pytest
@@ -20,11 +21,11 @@ TFRECORD = tfds.core.FileFormat.TFRECORD
 ARRAY_RECORD = tfds.core.FileFormat.ARRAY_RECORD
 
 VARIANTS = (
+    pytest.param(TWO_WORKER_PROCESSES, TFRECORD, id="two_workers-tfrecord"),
     pytest.param(TWO_WORKER_PROCESSES, ARRAY_RECORD, id="two_workers-array_record"),
     pytest.param(IN_PROCESS, ARRAY_RECORD, id="in_process-array_record", marks=pytest.mark.slow),
     pytest.param(ONE_WORKER_PROCESS, TFRECORD, id="one_worker-tfrecord", marks=pytest.mark.slow),
     pytest.param(ONE_WORKER_PROCESS, ARRAY_RECORD, id="one_worker-array_record", marks=pytest.mark.slow),
-    pytest.param(TWO_WORKER_PROCESSES, TFRECORD, id="two_workers-tfrecord", marks=pytest.mark.slow),
 )
 
 
@@ -48,13 +49,16 @@ def test_build_matches_reference(beam_options, file_format, tmp_path, tmp_path_f
         differing = sorted(i for i in expected_fingerprints if actual_fingerprints.get(i) != expected_fingerprints[i])
         assert differing == [], f"{split}: examples {differing[:10]} differ from the reference build"
         assert actual_order == expected_order, f"{split}: examples are stored in another order"
+    if file_format == TFRECORD:
+        reference_dir, _, _ = helpers.reference_build(tmp_path_factory)
+        assert helpers.record_file_digests(data_dir, config) == helpers.record_file_digests(reference_dir, config)
 
 
 def test_reference_covers_every_index(tmp_path_factory):
-    # Guards the comparison above: the reference build holds indices 0..1999 of every split once.
+    # Guards the comparison above: the reference build holds indices 0..1999 of every split once, in order.
     expected = helpers.reference_fingerprints(tmp_path_factory)
 
     for split in helpers.SPLIT_NAMES:
         order, fingerprints = expected[split]
-        assert sorted(order) == list(range(helpers.SMALL_EXAMPLES)), split
+        assert order == list(range(helpers.SMALL_EXAMPLES)), split
         assert len(set(fingerprints.values())) == helpers.SMALL_EXAMPLES, f"{split} has duplicate examples"

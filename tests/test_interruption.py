@@ -18,33 +18,33 @@ import tensorflow_datasets as tfds
 from cluttered_omniglot.core import jobs
 from tests import robustness_helpers as helpers
 
-# Runs a build of the small config (no Beam options, so jobs render in a local process pool) and
-# touches the marker file (argv[3]) once the first example reaches the writer. The marker only
-# observes and changes no example.
+# Runs a build of the small config (no Beam options, so shards render in a local process pool),
+# touches the marker file (argv[3]) once the first shard is written, then holds the build open so
+# that the kill lands while the build is running. The wrapper only observes and waits, and changes
+# no example.
 _BUILD_SCRIPT = textwrap.dedent("""
     import pathlib
     import sys
-
-    import tensorflow_datasets as tfds
+    import time
 
     from cluttered_omniglot import local_generation
     from tests import robustness_helpers
 
     data_dir, manual_dir, marker = sys.argv[1:4]
-    generate_examples = local_generation.RenderPool.generate_examples
+    write_shards = local_generation.RenderPool.write_shards
 
-    def generate_and_mark(*args, **kwargs):
-        for record in generate_examples(*args, **kwargs):
+    def write_shards_and_mark(*args, **kwargs):
+        for result in write_shards(*args, **kwargs):
             pathlib.Path(marker).touch()
-            yield record
+            yield result
+            time.sleep(60)
 
-    local_generation.RenderPool.generate_examples = generate_and_mark
+    local_generation.RenderPool.write_shards = write_shards_and_mark
     robustness_helpers.build(data_dir, robustness_helpers.small_config("robustness_reference"), manual_dir)
 """)
 MARKER_TIMEOUT_SECONDS = 300
-# The kill comes this long after the first example reached the writer, while the five jobs still
-# render, encode and shuffle; that takes several seconds on a 2-core Xeon. The returncode assert
-# catches a build that finished first.
+# The build waits 60 s after its first shard, so a kill this long after the marker lands mid-build.
+# The returncode assert catches a build that finished first.
 KILL_DELAY_SECONDS = 0.3
 
 
@@ -66,18 +66,18 @@ def wait_for_marker(process, marker):
     while not marker.exists():
         if process.poll() is not None:
             error_output = process.stderr.read().decode(errors="replace")[-4000:]
-            pytest.fail(f"the build exited with {process.returncode} before rendering:\n{error_output}")
+            pytest.fail(f"the build exited with {process.returncode} before its first shard:\n{error_output}")
         if time.monotonic() > deadline:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            pytest.fail(f"the build did not start rendering within {MARKER_TIMEOUT_SECONDS} s")
+            pytest.fail(f"the build wrote no shard within {MARKER_TIMEOUT_SECONDS} s")
         time.sleep(0.05)
 
 
 def test_killed_build_not_prepared_then_rebuild_identical(tmp_path, tmp_path_factory):
     manual_dir = helpers.manual_dir_or_skip()
     data_dir = tmp_path / "data"
-    marker = tmp_path / "rendering_started"
+    marker = tmp_path / "first_shard_written"
     config = helpers.small_config("robustness_reference")
 
     process = start_build(data_dir, manual_dir, marker)
