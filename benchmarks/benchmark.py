@@ -116,10 +116,13 @@ def rendering_table(manual_dir, clutters, repeats):
     from cluttered_omniglot.core import pillow_oracle
 
     omniglot_set = omniglot_archives.read_omniglot_archive(os.path.join(manual_dir, "images_background.zip"))
-    # A first small job loads or compiles the engine, so it is not counted.
-    jobs.render_job(jobs.JobRequest(SPLIT, 4, 0, 10), omniglot_set.packed_strokes[:964])
+    # A first whole job loads or compiles the engine and pays the process's one-time costs, which
+    # at clutter 4 take longer than the job itself, so it is not counted.
+    jobs.render_job(jobs.JobRequest(SPLIT, 4, 0, EXAMPLES_PER_JOB), omniglot_set.packed_strokes[:964])
 
     print(f"Rendering alone, one process, whole 2000-scene jobs of {SPLIT}, best of {repeats}")
+    print("engine: the builder's compiled renderer (core/fast_render.py); oracle: the Pillow reference")
+    print("renderer (core/pillow_oracle.py), which transforms each character as the authors' code does")
     print(f"{'clutter':>7} {'engine scenes/s':>16} {'oracle scenes/s':>16} {'ratio':>7} {'identical':>9}")
     rates = {}
     for clutter in clutters:
@@ -186,13 +189,20 @@ def build_table(manual_dir, clutters, quick):
     return rows
 
 
-def print_ratios(rendering, builds, clutters, build_clutters):
-    """Print each ratio the targets name, with the target and whether the figure meets it."""
+def print_ratios(rendering, builds, clutters, build_clutters, quick):
+    """Print each ratio the targets name, with the target and whether the figure meets it.
+
+    A quick run prints the ratios without verdicts: its builds are so small that start-up
+    dominates them.
+    """
     checks = []
 
     def check(label, value, target, unit="", at_least=True):
-        met = value >= target if at_least else value < target
         comparison = ">=" if at_least else "<"
+        if quick:
+            print(f"{label} = {value:.2f}{unit} (target {comparison} {target}{unit}, checked by a full run only)")
+            return
+        met = value >= target if at_least else value < target
         checks.append(met)
         print(f"{label} = {value:.2f}{unit} (target {comparison} {target}{unit}: {'met' if met else 'NOT met'})")
 
@@ -202,8 +212,9 @@ def print_ratios(rendering, builds, clutters, build_clutters):
         target = RENDERING_TARGETS.get(clutter)
         if target is not None:
             check(f"clutter {clutter}: rendering, engine / oracle", fast_rate / oracle_rate, target)
-    checks.append(all(identical for _, _, identical in rendering.values()))
-    print(f"rendering output identical to the oracle's: {checks[-1]}")
+    all_identical = all(same for _, _, same in rendering.values())
+    checks.append(all_identical)
+    print(f"rendering output identical to the oracle's: {all_identical}")
     for clutter in build_clutters:
         for mode in (BEAM, LOCAL_POOL):
             ratio = builds[clutter, mode, 2]["rate"] / builds[clutter, mode, 1]["rate"]
@@ -226,7 +237,10 @@ def print_ratios(rendering, builds, clutters, build_clutters):
         print(f"clutter {clutter}: {per_example:.0f} bytes per example, so a paper config takes about "
               f"{per_example * PAPER_EXAMPLES / 1e9:.1f} GB (the authors' raw arrays: "
               f"{AUTHORS_BYTES_PER_EXAMPLE} bytes per example)")
-    print(f"targets met: {sum(checks)} of {len(checks)}")
+    if quick:
+        print("quick run: targets not checked; run without --quick to check them")
+    else:
+        print(f"targets met: {sum(checks)} of {len(checks)}")
 
 
 def main():
@@ -248,7 +262,7 @@ def main():
     rendering = rendering_table(manual_dir, clutters, args.repeats)
     build_clutters = (4,) if args.quick else (4, 256)
     builds = build_table(manual_dir, build_clutters, args.quick)
-    print_ratios(rendering, builds, clutters, build_clutters)
+    print_ratios(rendering, builds, clutters, build_clutters, args.quick)
     print(f"benchmark process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -4,6 +4,7 @@ Every process writes whole shards, so only shard descriptions and counts pass be
 and the launching process stays idle while the pool works.
 """
 
+from concurrent import futures
 import functools
 import multiprocessing
 import os
@@ -35,27 +36,30 @@ class RenderPool:
     """Worker processes that render and write shards; use it as a context manager.
 
     The processes start on first use: each one imports the package, loads the compiled engine and
-    reads the archives once, which takes seconds. Leaving the block stops the processes.
+    reads the archives once, which takes seconds. Leaving the block stops the processes: after an
+    error, shards that are already being written finish in the background, and no new one starts.
     """
 
     def __init__(self, processes=None):
         self.processes = processes or default_process_count()
-        self._pool = None
+        self._executor = None
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc_info):
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+    def __exit__(self, exc_type, exc_value, traceback):
+        if self._executor is not None:
+            self._executor.shutdown(wait=exc_type is None, cancel_futures=True)
+            self._executor = None
 
-    def _started_pool(self):
-        if self._pool is None:
-            # spawn, because forking a process that has loaded TensorFlow is unsafe.
-            self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
-        return self._pool
+    def _started_executor(self):
+        if self._executor is None:
+            # spawn, because forking a process that has loaded TensorFlow is unsafe. Unlike
+            # multiprocessing.Pool, the executor raises when a process dies instead of replacing it.
+            self._executor = futures.ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._executor
 
     def write_shards(self, tasks, features, file_format):
         """Write every `ShardTask` of `tasks`; yield each `ShardResult` as its shard is written.
@@ -66,5 +70,15 @@ class RenderPool:
         if self.processes == 1:
             yield from map(write, tasks)
             return
-        # chunksize=1: a shard takes seconds to minutes, so each process takes the next one when done.
-        yield from self._started_pool().imap_unordered(write, tasks, chunksize=1)
+        executor = self._started_executor()
+        pending = [executor.submit(write, task) for task in tasks]
+        try:
+            for future in futures.as_completed(pending):
+                yield future.result()
+        except futures.process.BrokenProcessPool as error:
+            raise RuntimeError(
+                "A build process exited before it could write its shards. Build processes start "
+                "with multiprocessing's spawn method and import the main module again: when you "
+                "build from a script, put the build under `if __name__ == \"__main__\":`. To build "
+                f"in this process instead, set {PROCESSES_VARIABLE}=1."
+            ) from error

@@ -19,7 +19,7 @@ from cluttered_omniglot.core import jobs
 from tests import robustness_helpers as helpers
 
 # Runs a build of the small config (no Beam options, so shards render in a local process pool),
-# touches the marker file (argv[3]) once the first shard is written, then holds the build open so
+# touches the marker file (argv[3]) once the first shard is written, then keeps the build open so
 # that the kill lands while the build is running. The wrapper only observes and waits, and changes
 # no example.
 _BUILD_SCRIPT = textwrap.dedent("""
@@ -141,3 +141,32 @@ def test_failing_job_leaves_no_dataset(tmp_path, tmp_path_factory, monkeypatch):
     helpers.assert_no_dataset_left(data_dir, "failing_job")
     assert len(temp_dirs) == 1
     assert not temp_dirs[0].exists()
+
+
+# A script that builds at module level, with no `if __name__ == "__main__":` guard. Pool processes
+# start with spawn and import the main module again, so each one fails while it bootstraps.
+_UNGUARDED_BUILD_SCRIPT = textwrap.dedent("""
+    import sys
+
+    from tests import robustness_helpers
+
+    data_dir, manual_dir = sys.argv[1:3]
+    robustness_helpers.build(data_dir, robustness_helpers.small_config("unguarded"), manual_dir)
+""")
+
+
+def test_unguarded_script_fails_with_advice(tmp_path):
+    manual_dir = helpers.manual_dir_or_skip()
+    script = tmp_path / "build_without_guard.py"
+    script.write_text(_UNGUARDED_BUILD_SCRIPT)
+    environment = dict(helpers.worker_environment(), CLUTTERED_OMNIGLOT_PROCESSES="2")
+
+    completed = subprocess.run(
+        [helpers.python_executable(), str(script), str(tmp_path / "data"), str(manual_dir)],
+        cwd=helpers.REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+    assert completed.returncode != 0
+    assert 'if __name__ == "__main__":' in completed.stderr, completed.stderr[-3000:]
+    assert "CLUTTERED_OMNIGLOT_PROCESSES=1" in completed.stderr
+    helpers.assert_no_dataset_left(tmp_path / "data", "unguarded")
