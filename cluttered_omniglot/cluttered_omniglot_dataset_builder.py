@@ -84,6 +84,10 @@ class ClutteredOmniglot(tfds.core.ShardBasedBuilder):
         runner, which downloads a binary from GitHub. The FnApiRunner still honours
         `direct_num_workers` and `direct_running_mode`.
         """
+        if local_generation.in_spawn_bootstrap():
+            # A script without a __main__ guard, run again by one of its own build processes: stop
+            # before TFDS creates any folder, so that killing this process leaves nothing behind.
+            raise RuntimeError(local_generation.unguarded_script_message())
         download_config = download_config or tfds.download.DownloadConfig()
         options = download_config.beam_options
         self._use_beam = download_config.beam_runner is not None or options is not None

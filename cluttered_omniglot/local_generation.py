@@ -32,6 +32,25 @@ def default_process_count():
         return os.cpu_count() or 1
 
 
+def unguarded_script_message():
+    """Return the error message for a build that its own worker process started again."""
+    return (
+        "A build process exited before it could write its shards. Build processes start with "
+        "multiprocessing's spawn method and import the main module again: when you build from a "
+        'script, put the build under `if __name__ == "__main__":`. To build in this process '
+        f"instead, set {PROCESSES_VARIABLE}=1."
+    )
+
+
+def in_spawn_bootstrap():
+    """Return True while this process is a spawned worker that is still importing the main module.
+
+    multiprocessing makes the same check, through the same private attribute, before it refuses
+    to start processes from there.
+    """
+    return getattr(multiprocessing.current_process(), "_inheriting", False)
+
+
 class RenderPool:
     """Worker processes that render and write shards; use it as a context manager.
 
@@ -76,9 +95,4 @@ class RenderPool:
             for future in futures.as_completed(pending):
                 yield future.result()
         except futures.process.BrokenProcessPool as error:
-            raise RuntimeError(
-                "A build process exited before it could write its shards. Build processes start "
-                "with multiprocessing's spawn method and import the main module again: when you "
-                "build from a script, put the build under `if __name__ == \"__main__\":`. To build "
-                f"in this process instead, set {PROCESSES_VARIABLE}=1."
-            ) from error
+            raise RuntimeError(unguarded_script_message()) from error
