@@ -23,13 +23,6 @@ def pool_labels(omniglot_set, spec):
     return characters, alphabets
 
 
-def job_requests(split, clutter, examples):
-    """Return one `JobRequest` per 2000-example job of the first `examples` examples of a split."""
-    splits.check_example_count(examples)
-    jobs.check_clutter(clutter)
-    return [jobs.JobRequest(split, clutter, k) for k in range(examples // splits.EXAMPLES_PER_JOB)]
-
-
 def render_job_records(archive_path, request):
     """Render one job from the archive at `archive_path`; return (records, retried characters).
 

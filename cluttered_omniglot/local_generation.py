@@ -32,14 +32,16 @@ def default_process_count():
         return os.cpu_count() or 1
 
 
+_MAIN_GUARD_ADVICE = (
+    "Build processes start with multiprocessing's spawn method and import the main module again, "
+    'so a script that builds must do so under `if __name__ == "__main__":`. To build in this '
+    f"process instead, set {PROCESSES_VARIABLE}=1."
+)
+
+
 def unguarded_script_message():
     """Return the error message for a build that its own worker process started again."""
-    return (
-        "A build process exited before it could write its shards. Build processes start with "
-        "multiprocessing's spawn method and import the main module again: when you build from a "
-        'script, put the build under `if __name__ == "__main__":`. To build in this process '
-        f"instead, set {PROCESSES_VARIABLE}=1."
-    )
+    return f"A build was started while a build process imported the main module. {_MAIN_GUARD_ADVICE}"
 
 
 def in_spawn_bootstrap():
@@ -95,4 +97,9 @@ class RenderPool:
             for future in futures.as_completed(pending):
                 yield future.result()
         except futures.process.BrokenProcessPool as error:
-            raise RuntimeError(unguarded_script_message()) from error
+            # A process that fails to start, is killed or runs out of memory breaks the pool.
+            raise RuntimeError(
+                "A build process exited unexpectedly, so the build stopped. If the build runs from "
+                f"a script, check that the script is guarded: {_MAIN_GUARD_ADVICE} Otherwise, look "
+                "for a process that was killed or ran out of memory."
+            ) from error

@@ -21,7 +21,8 @@ from cluttered_omniglot.core import jobs
 from cluttered_omniglot.core import splits
 
 # Each validation and test split of the paper is one shard, and each train split is 200 shards:
-# about 15 MB (clutter 4) to 134 MB (clutter 256) each, at the bytes per example in BENCHMARKS.md.
+# about 15 MB (clutter 4) to 134 MB (clutter 256) each, at the bytes per example that
+# benchmarks/benchmark.py measured.
 EXAMPLES_PER_SHARD = 5 * splits.EXAMPLES_PER_JOB
 
 
@@ -133,8 +134,8 @@ def write_shard(task, features, file_format):
 def write_tfrecord_file(path, records):
     """Write the byte strings `records` to a TFRecord file at `path`, as `tf.io.TFRecordWriter` does.
 
-    TFDS writes TFRecord files through TensorFlow, whose import adds about 600 MB to each worker's
-    resident memory (TensorFlow 2.21, Linux). The format is small: per record, the length as
+    TFDS writes TFRecord files through TensorFlow, whose import adds hundreds of MB to each
+    worker's resident memory. The format is small: per record, the length as
     little-endian uint64, its masked CRC-32C, the bytes, and their masked CRC-32C, each checksum a
     little-endian uint32 (https://www.tensorflow.org/tutorials/load_data/tfrecord). A test compares
     the bytes with TensorFlow's writer.

@@ -18,9 +18,9 @@ import tensorflow_datasets as tfds
 from cluttered_omniglot.core import jobs
 from tests import robustness_helpers as helpers
 
-# Runs a build of the small config (no Beam options, so shards render in a local process pool),
-# touches the marker file (argv[3]) once the first shard is written, then keeps the build open so
-# that the kill lands while the build is running. The wrapper only observes and waits, and changes
+# Runs a build of the small config without Beam options, so shards render in a local process pool.
+# It touches the marker file (argv[3]) once the first shard is written, then keeps the build open,
+# so the kill lands while the build is running. The wrapper only observes and waits, and changes
 # no example.
 _BUILD_SCRIPT = textwrap.dedent("""
     import pathlib
